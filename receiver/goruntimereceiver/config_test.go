@@ -1,0 +1,70 @@
+package goruntimereceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	custom := createDefaultConfig().(*Config)
+	custom.CollectionInterval = 5 * time.Second
+	custom.InitialDelay = 0
+	custom.Self.ServiceName = "edge-agent"
+	custom.Metrics.GoCPUTime.Enabled = false
+	custom.ResourceAttributes.ProcessExecutableName.Enabled = false
+
+	tests := []struct {
+		id      component.ID
+		want    *Config
+		wantErr string
+	}{
+		{id: component.NewID(metadata.Type), want: createDefaultConfig().(*Config)},
+		{id: component.NewIDWithName(metadata.Type, "custom"), want: custom},
+		{id: component.NewIDWithName(metadata.Type, "no_source"), wantErr: `no source is enabled: set "self::enabled: true"`},
+		{id: component.NewIDWithName(metadata.Type, "zero_interval"), wantErr: `"collection_interval": requires positive value`},
+		{id: component.NewIDWithName(metadata.Type, "unknown_field"), wantErr: "has invalid keys: enabeld"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			err = sub.Unmarshal(cfg)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			// Compare the metric settings field by field: the generated
+			// configs record whether the user set them.
+			got := cfg.(*Config)
+			assert.Equal(t, tt.want.ControllerConfig, got.ControllerConfig)
+			assert.Equal(t, tt.want.Self, got.Self)
+			assert.Equal(t, tt.want.Metrics.GoCPUTime.Enabled, got.Metrics.GoCPUTime.Enabled)
+			assert.Equal(t, tt.want.Metrics.GoGoroutineCount.Enabled, got.Metrics.GoGoroutineCount.Enabled)
+			assert.Equal(t, tt.want.ResourceAttributes.ProcessExecutableName.Enabled, got.ResourceAttributes.ProcessExecutableName.Enabled)
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, 15*time.Second, cfg.CollectionInterval)
+	assert.True(t, cfg.Self.Enabled)
+	assert.NoError(t, confmap.Validate(cfg))
+}
