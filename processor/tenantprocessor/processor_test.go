@@ -89,8 +89,10 @@ func TestCustomAttributeKeyWithoutNamespace(t *testing.T) {
 }
 
 func BenchmarkProcess(b *testing.B) {
-	p := newTenantProcessor(&Config{AttributeKey: "tenant", DefaultTenant: "a",
-		Namespace: NamespaceConfig{Attributes: map[string]string{"env": "prod"}}})
+	p := newTenantProcessor(&Config{
+		AttributeKey: "tenant", DefaultTenant: "a",
+		Namespace: NamespaceConfig{Attributes: map[string]string{"env": "prod"}},
+	})
 	md := input()
 	b.ReportAllocs()
 	for b.Loop() {

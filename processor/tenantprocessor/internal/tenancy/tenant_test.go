@@ -15,12 +15,12 @@ func TestValidateID(t *testing.T) {
 		}
 	}
 	for id, want := range map[string]string{
-		"":                                  "tenant ID is empty",
-		".":                                 `tenant ID "." is not allowed`,
-		"..":                                `tenant ID ".." is not allowed`,
-		"a/b":                               `tenant ID "a/b" has the character '/'`,
-		"a b":                               `has the character ' '`,
-		"é":                                 `has the character`,
+		"":                                 "tenant ID is empty",
+		".":                                `tenant ID "." is not allowed`,
+		"..":                               `tenant ID ".." is not allowed`,
+		"a/b":                              `tenant ID "a/b" has the character '/'`,
+		"a b":                              `has the character ' '`,
+		"é":                                `has the character`,
 		strings.Repeat("a", MaxIDLength+1): "is 151 characters long, the limit is 150",
 	} {
 		err := ValidateID(id)

@@ -1,0 +1,70 @@
+package tsdbexporter
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	custom := createDefaultConfig().(*Config)
+	custom.Timeout = 10 * time.Second
+	custom.Storage = StorageConfig{Path: "/var/lib/otelcol-goruntime/tsdb", Retention: 720 * time.Hour, OutOfOrderWindow: 30 * time.Minute}
+	custom.TenantAttribute = "org"
+	custom.PromoteResourceAttributes = []string{"service.namespace", "k8s.cluster.name"}
+	custom.API.NetAddr.Endpoint = "0.0.0.0:9999"
+	custom.Query = QueryConfig{Timeout: 30 * time.Second, MaxSamples: 1000, LookbackDelta: time.Minute}
+
+	tests := []struct {
+		name    string
+		want    *Config
+		wantErr []string
+	}{
+		{name: "", want: createDefaultConfig().(*Config)},
+		{name: "custom", want: custom},
+		{name: "no_path", wantErr: []string{`"storage::path" must not be empty`}},
+		{name: "bad_values", wantErr: []string{
+			`"storage::retention" must be positive, got 0s`,
+			`"storage::out_of_order_window" must not be negative, got -1m0s`,
+			`"tenant_attribute" must not be empty`,
+			`"query::timeout" must be positive, got 0s`,
+			`"query::max_samples" must be positive, got 0`,
+			`"query::lookback_delta" must be positive, got 0s`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
+			require.NoError(t, err)
+			cfg := createDefaultConfig()
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			if tt.wantErr != nil {
+				for _, want := range tt.wantErr {
+					assert.ErrorContains(t, err, want)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg)
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, "127.0.0.1:9480", cfg.API.NetAddr.Endpoint)
+	assert.Equal(t, "data/tsdb", cfg.Storage.Path)
+	assert.Equal(t, "tenant", cfg.TenantAttribute)
+}

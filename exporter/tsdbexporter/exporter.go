@@ -1,0 +1,157 @@
+package tsdbexporter // import "github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/metadata"
+	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/promapi"
+	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/store"
+)
+
+type tsdbExporter struct {
+	cfg       *Config
+	set       exporter.Settings
+	telemetry *metadata.TelemetryBuilder
+	// rejected holds one attribute set per reason, built once.
+	rejected [store.NumReasons]metric.MeasurementOption
+
+	mu     sync.Mutex
+	store  *store.Store
+	server *http.Server
+	served chan struct{} // closed when the server's Serve returns
+}
+
+func newTSDBExporter(cfg *Config, set exporter.Settings) (*tsdbExporter, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	e := &tsdbExporter{cfg: cfg, set: set, telemetry: tb}
+	for r := range store.NumReasons {
+		e.rejected[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r.String())))
+	}
+	return e, nil
+}
+
+func (e *tsdbExporter) start(ctx context.Context, host component.Host) error {
+	logger := slog.New(zapslog.NewHandler(e.set.Logger.Core()))
+	promote := e.cfg.PromoteResourceAttributes
+	if !slices.Contains(promote, e.cfg.TenantAttribute) {
+		promote = append(slices.Clone(promote), e.cfg.TenantAttribute)
+	}
+	st, err := store.Open(store.Options{
+		Path:                      e.cfg.Storage.Path,
+		Retention:                 e.cfg.Storage.Retention,
+		OutOfOrderWindow:          e.cfg.Storage.OutOfOrderWindow,
+		PromoteResourceAttributes: promote,
+		Logger:                    logger,
+	})
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.store = st
+	e.mu.Unlock()
+	e.set.Logger.Info("Embedded TSDB opened", zap.String("path", e.cfg.Storage.Path))
+
+	if e.cfg.API.NetAddr.Endpoint == "" {
+		return nil
+	}
+	if err := e.startAPI(ctx, host, st, logger); err != nil {
+		_ = st.Close()
+		return err
+	}
+	return nil
+}
+
+func (e *tsdbExporter) startAPI(ctx context.Context, host component.Host, st *store.Store, logger *slog.Logger) error {
+	api := promapi.New(st.Queryable(), promapi.Options{
+		Timeout:       e.cfg.Query.Timeout,
+		MaxSamples:    e.cfg.Query.MaxSamples,
+		LookbackDelta: e.cfg.Query.LookbackDelta,
+		SubqueryStep:  defaultSubqueryStep,
+		Version:       e.set.BuildInfo.Version,
+		Logger:        logger,
+	})
+	ln, err := e.cfg.API.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("query API cannot listen on %q: %w", e.cfg.API.NetAddr.Endpoint, err)
+	}
+	srv, err := e.cfg.API.ToServer(ctx, host.GetExtensions(), e.set.TelemetrySettings, api.Handler())
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("query API server: %w", err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			e.set.Logger.Error("Query API server stopped", zap.Error(err))
+		}
+	}()
+	e.mu.Lock()
+	e.server, e.served = srv, served
+	e.mu.Unlock()
+	e.set.Logger.Info("Prometheus query API listening", zap.String("url", "http://"+ln.Addr().String()+"/api/v1/"))
+	return nil
+}
+
+func (e *tsdbExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
+	e.mu.Lock()
+	st := e.store
+	e.mu.Unlock()
+	if st == nil {
+		return errors.New("the embedded TSDB is not open")
+	}
+	stats, err := st.Write(ctx, md)
+	e.telemetry.TsdbExporterSamplesAppended.Add(ctx, int64(stats.Appended))
+	for r, n := range stats.Rejected {
+		if n > 0 {
+			e.telemetry.TsdbExporterSamplesRejected.Add(ctx, int64(n), e.rejected[r])
+		}
+	}
+	if stats.ConversionErrors > 0 {
+		e.telemetry.TsdbExporterConversionErrors.Add(ctx, int64(stats.ConversionErrors))
+		// The rest of the batch is written; retrying cannot fix these.
+		return consumererror.NewPermanent(err)
+	}
+	return err
+}
+
+// shutdown stops the API and closes the store. It works without start and
+// when called more than once.
+func (e *tsdbExporter) shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	srv, served, st := e.server, e.served, e.store
+	e.server, e.store = nil, nil
+	e.mu.Unlock()
+	var errs []error
+	if srv != nil {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the query API: %w", err))
+		}
+		<-served
+	}
+	if st != nil {
+		if err := st.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the TSDB: %w", err))
+		}
+	}
+	e.telemetry.Shutdown()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,124 @@
+package tsdbexporter
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/metadata"
+)
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func metrics(tenant string, temporality pmetric.AggregationTemporality) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "api")
+	rm.Resource().Attributes().PutStr("org", tenant)
+	rm.Resource().Attributes().PutStr("service.namespace", "shop")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("go.goroutine.count")
+	m.SetUnit("{goroutine}")
+	s := m.SetEmptySum()
+	s.SetAggregationTemporality(temporality)
+	s.SetIsMonotonic(temporality == pmetric.AggregationTemporalityDelta)
+	dp := s.DataPoints().AppendEmpty()
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+	dp.SetIntValue(42)
+	return md
+}
+
+func TestExportThenQuery(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Storage.Path = filepath.Join(t.TempDir(), "tsdb")
+	cfg.API.NetAddr.Endpoint = freePort(t)
+	cfg.TenantAttribute = "org"
+	cfg.PromoteResourceAttributes = []string{"service.namespace"}
+	tel := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+
+	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), metrics("team-a", pmetric.AggregationTemporalityCumulative)))
+
+	resp, err := http.Get(fmt.Sprintf("http://%s/api/v1/query?query=go_goroutine_count", cfg.API.NetAddr.Endpoint))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	// The tenant attribute is always a label; service.namespace because it
+	// is configured; job is Prometheus' namespace/name join.
+	assert.Contains(t, string(body), `"org":"team-a"`)
+	assert.Contains(t, string(body), `"service_namespace":"shop"`)
+	assert.Contains(t, string(body), `"job":"shop/api"`)
+	assert.Contains(t, string(body), `"42"`)
+
+	// Delta is refused permanently, counted, and does not stop the exporter.
+	err = exp.ConsumeMetrics(context.Background(), metrics("team-a", pmetric.AggregationTemporalityDelta))
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+
+	got, err := tel.GetMetric("otelcol_tsdb_exporter_conversion_errors")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), got.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
+	appended, err := tel.GetMetric("otelcol_tsdb_exporter_samples_appended")
+	require.NoError(t, err)
+	// The gauge and target_info in the first batch, target_info in the second.
+	assert.Equal(t, int64(3), appended.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
+
+	require.NoError(t, exp.Shutdown(context.Background()))
+	require.NoError(t, exp.Shutdown(context.Background()), "shutdown must be idempotent")
+	_, err = http.Get(fmt.Sprintf("http://%s/api/v1/query?query=up", cfg.API.NetAddr.Endpoint))
+	require.Error(t, err, "the API must stop with the exporter")
+}
+
+func TestStartFailsClearlyWhenThePortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	cfg := createDefaultConfig().(*Config)
+	cfg.Storage.Path = t.TempDir()
+	cfg.API.NetAddr.Endpoint = ln.Addr().String()
+	exp, err := NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	err = exp.Start(context.Background(), componenttest.NewNopHost())
+	require.ErrorContains(t, err, fmt.Sprintf("query API cannot listen on %q", ln.Addr().String()))
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	// The store was closed on the failed start: it opens again.
+	cfg.API.NetAddr.Endpoint = ""
+	exp, err = NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, exp.Shutdown(context.Background()))
+}
+
+func TestPushBeforeStartIsAnError(t *testing.T) {
+	e, err := newTSDBExporter(createDefaultConfig().(*Config), exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	require.ErrorContains(t, e.pushMetrics(context.Background(), metrics("a", pmetric.AggregationTemporalityCumulative)), "not open")
+	require.NoError(t, e.shutdown(context.Background()))
+}
