@@ -26,7 +26,7 @@ func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
 }
 
@@ -67,7 +67,7 @@ func TestExportThenQuery(t *testing.T) {
 	resp, err := http.Get(fmt.Sprintf("http://%s/api/v1/query?query=go_goroutine_count", cfg.API.NetAddr.Endpoint))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	// The tenant attribute is always a label; service.namespace because it
 	// is configured; job is Prometheus' namespace/name join.
@@ -91,14 +91,17 @@ func TestExportThenQuery(t *testing.T) {
 
 	require.NoError(t, exp.Shutdown(context.Background()))
 	require.NoError(t, exp.Shutdown(context.Background()), "shutdown must be idempotent")
-	_, err = http.Get(fmt.Sprintf("http://%s/api/v1/query?query=up", cfg.API.NetAddr.Endpoint))
+	resp, err = http.Get(fmt.Sprintf("http://%s/api/v1/query?query=up", cfg.API.NetAddr.Endpoint))
+	if err == nil {
+		_ = resp.Body.Close()
+	}
 	require.Error(t, err, "the API must stop with the exporter")
 }
 
 func TestStartFailsClearlyWhenThePortIsTaken(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Storage.Path = t.TempDir()
 	cfg.API.NetAddr.Endpoint = ln.Addr().String()

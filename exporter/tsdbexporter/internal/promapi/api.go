@@ -265,7 +265,7 @@ func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) 
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
-	defer q.Close()
+	defer func() { _ = q.Close() }()
 	hints := &storage.SelectHints{Start: timestampMillis(s.start), End: timestampMillis(s.end), Func: "series", Limit: s.limit}
 	sets := make([]storage.SeriesSet, 0, len(s.matcherSets))
 	for _, ms := range s.matcherSets {
@@ -293,7 +293,7 @@ func (a *API) labelNames(r *http.Request) (any, annotations.Annotations, *apiErr
 
 func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiError) {
 	name := r.PathValue("name")
-	if !model.LabelName(name).IsValidLegacy() && name != model.MetricNameLabel {
+	if !model.LegacyValidation.IsValidLabelName(name) && name != model.MetricNameLabel {
 		return nil, nil, badData(fmt.Errorf("invalid label name: %q", name))
 	}
 	return a.labelSet(r, func(ctx context.Context, q storage.Querier, hints *storage.LabelHints, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
@@ -314,7 +314,7 @@ func (a *API) labelSet(r *http.Request, lookup labelLookup) (any, annotations.An
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
-	defer q.Close()
+	defer func() { _ = q.Close() }()
 	hints := &storage.LabelHints{Limit: s.limit}
 	sets := s.matcherSets
 	if len(sets) == 0 {

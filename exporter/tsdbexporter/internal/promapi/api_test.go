@@ -63,7 +63,7 @@ func get(t *testing.T, srv *httptest.Server, path string, params url.Values) (in
 
 func decode(t *testing.T, resp *http.Response) (int, apiResponse) {
 	t.Helper()
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
@@ -185,7 +185,7 @@ func TestQueryTimeout(t *testing.T) {
 func TestMaxSamples(t *testing.T) {
 	db, err := tsdb.Open(t.TempDir(), nil, nil, tsdb.DefaultOptions(), nil)
 	require.NoError(t, err)
-	defer db.Close()
+	defer func() { require.NoError(t, db.Close()) }()
 	app := db.Appender(context.Background())
 	for i := range 100 {
 		_, err := app.Append(0, labels.FromStrings("__name__", "m", "i", strconv.Itoa(i)), t0.UnixMilli(), 1)

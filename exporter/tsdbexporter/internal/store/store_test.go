@@ -57,7 +57,7 @@ func selectAll(t *testing.T, q storage.Queryable, ms ...*labels.Matcher) []sampl
 	t.Helper()
 	qr, err := q.Querier(math.MinInt64, math.MaxInt64)
 	require.NoError(t, err)
-	defer qr.Close()
+	defer func() { require.NoError(t, qr.Close()) }()
 	var out []sample
 	set := qr.Select(context.Background(), true, nil, ms...)
 	for set.Next() {
@@ -74,7 +74,7 @@ func selectAll(t *testing.T, q storage.Queryable, ms ...*labels.Matcher) []sampl
 
 func TestWriteNamesLabelsAndValues(t *testing.T) {
 	s := open(t, t.TempDir())
-	defer s.Close()
+	defer func() { require.NoError(t, s.Close()) }()
 	stats, err := s.Write(context.Background(), batch("go.memory.used", pmetric.AggregationTemporalityCumulative, 10, 20, 30))
 	require.NoError(t, err)
 	// Three samples of the metric and two of target_info.
@@ -96,7 +96,7 @@ func TestWriteNamesLabelsAndValues(t *testing.T) {
 func TestRefusedSamplesAreCountedAndTheRestIsWritten(t *testing.T) {
 	s, err := Open(Options{Path: t.TempDir(), Retention: time.Hour})
 	require.NoError(t, err)
-	defer s.Close()
+	defer func() { require.NoError(t, s.Close()) }()
 	_, err = s.Write(context.Background(), batch("g", pmetric.AggregationTemporalityCumulative, 1, 2, 3))
 	require.NoError(t, err)
 
@@ -119,7 +119,7 @@ func TestRefusedSamplesAreCountedAndTheRestIsWritten(t *testing.T) {
 
 func TestOutOfOrderWindowAcceptsLateSamples(t *testing.T) {
 	s := open(t, t.TempDir())
-	defer s.Close()
+	defer func() { require.NoError(t, s.Close()) }()
 	late := batch("g", pmetric.AggregationTemporalityCumulative, 1, 2, 3)
 	dps := late.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 	// Newest first, as two batches of the collector may arrive.
@@ -132,7 +132,7 @@ func TestOutOfOrderWindowAcceptsLateSamples(t *testing.T) {
 
 func TestDeltaIsRefusedWithoutLosingTheRest(t *testing.T) {
 	s := open(t, t.TempDir())
-	defer s.Close()
+	defer func() { require.NoError(t, s.Close()) }()
 	md := batch("cumulative", pmetric.AggregationTemporalityCumulative, 1)
 	batch("delta", pmetric.AggregationTemporalityDelta, 5).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
 	// A non-monotonic delta sum is a gauge to Prometheus; make it monotonic.
@@ -154,13 +154,13 @@ func TestDataSurvivesReopen(t *testing.T) {
 	require.NoError(t, s.Close(), "Close must be idempotent")
 
 	s = open(t, dir)
-	defer s.Close()
+	defer func() { require.NoError(t, s.Close()) }()
 	assert.Len(t, selectAll(t, s.Queryable(), labels.MustNewMatcher(labels.MatchEqual, "__name__", "g_bytes")), 2)
 }
 
 func TestCanceledWriteCommitsNothing(t *testing.T) {
 	s := open(t, t.TempDir())
-	defer s.Close()
+	defer func() { require.NoError(t, s.Close()) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Write(ctx, batch("g", pmetric.AggregationTemporalityCumulative, 1))
@@ -178,7 +178,7 @@ func TestOpenFailsWithAClearError(t *testing.T) {
 func BenchmarkWrite(b *testing.B) {
 	s, err := Open(Options{Path: b.TempDir(), Retention: time.Hour, OutOfOrderWindow: time.Hour})
 	require.NoError(b, err)
-	defer s.Close()
+	defer func() { require.NoError(b, s.Close()) }()
 	md := batch("g", pmetric.AggregationTemporalityCumulative, make([]int64, 20)...)
 	dps := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints()
 	for i := range dps.Len() {

@@ -1,0 +1,92 @@
+# otelcol-goruntime: `make run` starts the collector on the embedded store,
+# `make test` runs every test. See README.md.
+
+GO       ?= go
+TOOL     := $(GO) tool -modfile=tools.mod
+BIN      := bin/otelcol-goruntime
+MODULE   := github.com/otelcol-goruntime/otelcol-goruntime
+COMPONENTS := receiver/goruntimereceiver processor/tenantprocessor exporter/tsdbexporter
+# Hand-written Go files: generated ones are left exactly as the generators write them.
+GOFILES   = $(shell git ls-files -co --exclude-standard '*.go' | grep -v '/generated_' | grep -v '^distribution/')
+FUZZTIME ?= 10s
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 6
+
+.PHONY: all run build generate tidy fmt check lint test test-deps unit e2e fuzz bench clean
+
+all: build
+
+## build: compile the distribution into bin/otelcol-goruntime
+build:
+	$(GO) build -trimpath -o $(BIN) ./distribution
+
+## run: build if needed and start the collector with config/default.yaml
+run: build
+	@echo "otelcol-goruntime: data in ./data/tsdb, Prometheus query API at http://127.0.0.1:9480 (try: curl 'http://127.0.0.1:9480/api/v1/query?query=go_goroutine_count')"
+	./$(BIN) --config config/default.yaml
+
+## generate: regenerate component metadata (mdatagen) and the distribution (ocb)
+generate:
+	@for c in $(COMPONENTS); do echo "mdatagen $$c"; $(TOOL) mdatagen $$c/metadata.yaml || exit 1; done
+	$(TOOL) builder --skip-compilation --skip-get-modules --config builder-config.yaml
+	$(TOOL) goimports -local $(MODULE) -w distribution/*.go
+
+## tidy: tidy go.mod and tools.mod
+tidy:
+	$(GO) mod tidy
+	$(GO) mod tidy -modfile=tools.mod
+	cd internal/statusutil && $(GO) mod tidy
+
+## fmt: format hand-written Go files (gofumpt, goimports)
+fmt:
+	$(TOOL) gofumpt -w $(GOFILES)
+	$(TOOL) goimports -local $(MODULE) -w $(GOFILES)
+
+## check: regenerate, tidy and format; fail if anything changed
+check: generate tidy fmt
+	@if [ -n "$$(git status --porcelain)" ]; then \
+		echo "make check: generated, tidied or formatted files differ from the commit:"; \
+		git status --porcelain; git --no-pager diff --stat; exit 1; \
+	fi
+	@echo "make check: no drift"
+
+## lint: golangci-lint with .golangci.yml
+lint:
+	$(TOOL) golangci-lint run ./...
+
+## test-deps: install the peers the tests run (Debian packages) when missing
+test-deps:
+	@command -v promtool >/dev/null 2>&1 || { \
+		echo "installing Debian package prometheus (promtool) for the end-to-end tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+## test: every test: unit (race detector), end to end against the built binary, and short fuzzing
+test: test-deps build
+	cd internal/statusutil && $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+	OTELCOL_GORUNTIME_BIN=$(BIN) $(TOOL) gotestsum --format pkgname-and-test-fails -- -race -count=1 ./...
+
+## unit: the tests without the end-to-end package
+unit:
+	$(TOOL) gotestsum --format pkgname-and-test-fails -- -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+
+## e2e: only the end-to-end tests
+e2e: test-deps build
+	OTELCOL_GORUNTIME_BIN=$(BIN) $(GO) test -count=1 -v ./test/e2e/...
+
+## fuzz: run every fuzz target for FUZZTIME
+fuzz:
+	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \
+		for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/fuzz-$$f.log 2>&1 || { cat /tmp/fuzz-$$f.log; exit 1; }; \
+		done; \
+	done
+
+## bench: run the benchmarks (BENCHCOUNT times each, for benchstat)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./... | tee bench.out
+
+clean:
+	rm -rf bin bench.out
