@@ -31,16 +31,15 @@ generate:
 	$(TOOL) builder --skip-compilation --skip-get-modules --config builder-config.yaml
 	$(TOOL) goimports -local $(MODULE) -w distribution/*.go
 
-## tidy: tidy go.mod and tools.mod
+## tidy: tidy go.mod (tools.mod is changed only by `go get -modfile=tools.mod -tool`)
 tidy:
 	$(GO) mod tidy
-	$(GO) mod tidy -modfile=tools.mod
 	cd internal/statusutil && $(GO) mod tidy
 
 ## fmt: format hand-written Go files (gofumpt, goimports)
 fmt:
-	$(TOOL) gofumpt -w $(GOFILES)
-	$(TOOL) goimports -local $(MODULE) -w $(GOFILES)
+	@$(TOOL) gofumpt -w $(GOFILES)
+	@$(TOOL) goimports -local $(MODULE) -w $(GOFILES)
 
 ## check: regenerate, tidy and format; fail if anything changed
 check: generate tidy fmt
