@@ -241,12 +241,18 @@ func (a *API) parseSelection(r *http.Request) (selection, *apiError) {
 	return s, nil
 }
 
-func (a *API) querier(s selection) (storage.Querier, *apiError) {
+// openSelection parses the selection parameters and opens a querier over
+// their time range; the caller closes it.
+func (a *API) openSelection(r *http.Request) (selection, storage.Querier, *apiError) {
+	s, apiErr := a.parseSelection(r)
+	if apiErr != nil {
+		return s, nil, apiErr
+	}
 	q, err := a.queryable.Querier(timestampMillis(s.start), timestampMillis(s.end))
 	if err != nil {
-		return nil, &apiError{errInternal, err}
+		return s, nil, &apiError{errInternal, err}
 	}
-	return q, nil
+	return s, q, nil
 }
 
 func timestampMillis(t time.Time) int64 {
@@ -257,11 +263,7 @@ func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) 
 	if len(r.Form["match[]"]) == 0 {
 		return nil, nil, badData(errors.New("no match[] parameter provided"))
 	}
-	s, apiErr := a.parseSelection(r)
-	if apiErr != nil {
-		return nil, nil, apiErr
-	}
-	q, apiErr := a.querier(s)
+	s, q, apiErr := a.openSelection(r)
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
@@ -306,11 +308,7 @@ type labelLookup func(context.Context, storage.Querier, *storage.LabelHints, []*
 // labelSet runs lookup once per match[] set (or once with none) and returns
 // the sorted union.
 func (a *API) labelSet(r *http.Request, lookup labelLookup) (any, annotations.Annotations, *apiError) {
-	s, apiErr := a.parseSelection(r)
-	if apiErr != nil {
-		return nil, nil, apiErr
-	}
-	q, apiErr := a.querier(s)
+	s, q, apiErr := a.openSelection(r)
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
