@@ -31,7 +31,6 @@ func TestReadGivesEveryKeyOnThisRuntime(t *testing.T) {
 
 func TestGoroutineCountsFollowTheProcess(t *testing.T) {
 	r := NewReader()
-	before, _ := r.Read().Uint(KeyGoroutines)
 	createdBefore, _ := r.Read().Uint(KeyGoroutinesCreated)
 
 	const n = 50
@@ -55,8 +54,10 @@ func TestGoroutineCountsFollowTheProcess(t *testing.T) {
 	close(release)
 	wg.Wait()
 
-	if during-before < n {
-		t.Errorf("goroutines went from %d to %d with %d more blocked", before, during, n)
+	// Other goroutines of the test binary may end meanwhile, so the live
+	// count is checked against n alone; the created count only grows.
+	if during < n {
+		t.Errorf("%d live goroutines with %d blocked ones", during, n)
 	}
 	if waiting < n {
 		t.Errorf("waiting goroutines %d, want at least %d", waiting, n)
