@@ -33,6 +33,9 @@ func newSource() *Source {
 // TestGolden compares names, units, types, attributes and resource of a
 // scrape with the committed golden file; values and timestamps vary.
 func TestGolden(t *testing.T) {
+	// With a memory limit set, so that every metric of the model is covered.
+	prev := debug.SetMemoryLimit(1 << 40)
+	defer debug.SetMemoryLimit(prev)
 	md := newSource().Scrape(time.Now())
 	path := filepath.Join("testdata", "golden.yaml")
 	if *update {
@@ -98,8 +101,9 @@ func TestValuesDescribeThisProcess(t *testing.T) {
 	assert.Greater(t, used["other"].IntValue(), used["stack"].IntValue())
 
 	assert.Equal(t, int64(runtime.GOMAXPROCS(0)), sumPoints(t, ms["go.processor.limit"])[""].IntValue())
-	assert.Equal(t, int64(debug.SetGCPercent(-1)), sumPoints(t, ms["go.config.gogc"])[""].IntValue())
-	debug.SetGCPercent(100)
+	gogc := debug.SetGCPercent(-1)
+	debug.SetGCPercent(gogc)
+	assert.Equal(t, int64(gogc), sumPoints(t, ms["go.config.gogc"])[""].IntValue())
 	assert.Positive(t, sumPoints(t, ms["go.memory.gc.cycles"])[""].IntValue())
 	assert.True(t, ms["go.memory.allocated"].Sum().IsMonotonic())
 
@@ -112,7 +116,8 @@ func TestValuesDescribeThisProcess(t *testing.T) {
 	assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, cpu["user"].ValueType())
 
 	_, hasLimit := ms["go.memory.limit"]
-	assert.False(t, hasLimit, "no memory limit is set, so none may be reported")
+	limitSet := debug.SetMemoryLimit(-1) != math.MaxInt64 // -1 reads without changing
+	assert.Equal(t, limitSet, hasLimit, "the limit is reported exactly when one is set")
 
 	for _, name := range []string{"go.schedule.duration", "go.memory.gc.pause.duration"} {
 		m, ok := ms[name]
@@ -129,7 +134,6 @@ func TestValuesDescribeThisProcess(t *testing.T) {
 func TestMemoryLimitIsReportedWhenSet(t *testing.T) {
 	prev := debug.SetMemoryLimit(1 << 40)
 	defer debug.SetMemoryLimit(prev)
-	require.Equal(t, int64(math.MaxInt64), prev)
 	ms := metricsByName(newSource().Scrape(time.Now()))
 	assert.Equal(t, int64(1<<40), sumPoints(t, ms["go.memory.limit"])[""].IntValue())
 }
