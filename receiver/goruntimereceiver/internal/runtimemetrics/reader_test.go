@@ -1,8 +1,8 @@
 package runtimemetrics
 
 import (
-	"math"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 	"testing"
@@ -76,9 +76,9 @@ func TestValuesAreTypedAndAbsentKeysAreNotZero(t *testing.T) {
 	if _, ok := s.Uint(KeyCPUUser); ok {
 		t.Error("a float metric must not read as an integer")
 	}
-	if v, ok := s.Uint(KeyMemoryLimit); !ok || v != math.MaxInt64 {
-		// No limit is set in tests: the runtime reports MaxInt64.
-		t.Errorf("memory limit = %d, %v", v, ok)
+	// SetMemoryLimit(-1) reads the limit; with none set it is MaxInt64.
+	if v, ok := s.Uint(KeyMemoryLimit); !ok || v != debug.SetMemoryLimit(-1) {
+		t.Errorf("memory limit = %d, %v; the runtime says %d", v, ok, debug.SetMemoryLimit(-1))
 	}
 	r.pos[KeyGOGC] = -1
 	if _, ok := s.Uint(KeyGOGC); ok {
