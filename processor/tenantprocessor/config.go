@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelcol-goruntime/otelcol-goruntime/internal/tenantid"
 	"github.com/otelcol-goruntime/otelcol-goruntime/processor/tenantprocessor/internal/limits"
 	"github.com/otelcol-goruntime/otelcol-goruntime/processor/tenantprocessor/internal/tenancy"
 )
@@ -117,14 +118,14 @@ func (cfg *Config) Validate() error {
 				errs = append(errs, fmt.Errorf(`"sources::%d::mapping::attribute" must not be empty`, i))
 			}
 			for _, v := range sortedKeys(s.Mapping.Values) {
-				if err := tenancy.ValidateID(s.Mapping.Values[v]); err != nil {
+				if err := tenantid.Validate(s.Mapping.Values[v]); err != nil {
 					errs = append(errs, fmt.Errorf(`"sources::%d::mapping::values::%s": %w`, i, v, err))
 				}
 			}
 		}
 	}
 	if cfg.DefaultTenant != "" {
-		if err := tenancy.ValidateID(cfg.DefaultTenant); err != nil {
+		if err := tenantid.Validate(cfg.DefaultTenant); err != nil {
 			errs = append(errs, fmt.Errorf(`"default_tenant": %w`, err))
 		}
 	} else if len(cfg.Sources) == 0 {
@@ -158,7 +159,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(`"limits::series_idle_timeout" must be at least 1s, got %s`, l.SeriesIdleTimeout))
 	}
 	for _, id := range sortedKeys(cfg.Tenants) {
-		if err := tenancy.ValidateID(id); err != nil {
+		if err := tenantid.Validate(id); err != nil {
 			errs = append(errs, fmt.Errorf(`"tenants::%s": %w`, id, err))
 		}
 		tc := cfg.Tenants[id]
