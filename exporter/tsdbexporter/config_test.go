@@ -20,7 +20,11 @@ func TestLoadConfig(t *testing.T) {
 
 	custom := createDefaultConfig().(*Config)
 	custom.Timeout = 10 * time.Second
-	custom.Storage = StorageConfig{Path: "/var/lib/otelcol-goruntime/tsdb", Retention: 720 * time.Hour, OutOfOrderWindow: 30 * time.Minute}
+	custom.Storage = StorageConfig{
+		Path: "/var/lib/otelcol-goruntime/tsdb", Retention: 720 * time.Hour, RetentionSize: 10 << 30,
+		OutOfOrderWindow: 30 * time.Minute, ClassicHistograms: "native",
+	}
+	custom.Tenancy = TenancyConfig{Enabled: true, Header: "X-Tenant", AuthAttribute: "subject"}
 	custom.TenantAttribute = "org"
 	custom.PromoteResourceAttributes = []string{"service.namespace", "k8s.cluster.name"}
 	custom.API.NetAddr.Endpoint = "0.0.0.0:9999"
@@ -41,6 +45,9 @@ func TestLoadConfig(t *testing.T) {
 			`"query::timeout" must be positive, got 0s`,
 			`"query::max_samples" must be positive, got 0`,
 			`"query::lookback_delta" must be positive, got 0s`,
+			`"storage::classic_histograms" must be "classic" or "native", got "sparse"`,
+			`"tenancy" is enabled but neither "header" nor "auth_attribute" says where the tenant comes from`,
+			`"enable_admin_api" cannot be combined with "tenancy"`,
 		}},
 	}
 	for _, tt := range tests {

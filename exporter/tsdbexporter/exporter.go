@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sync"
 
+	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -54,11 +56,18 @@ func (e *tsdbExporter) start(ctx context.Context, host component.Host) error {
 	if !slices.Contains(promote, e.cfg.TenantAttribute) {
 		promote = append(slices.Clone(promote), e.cfg.TenantAttribute)
 	}
+	tenantLabel, err := labelName(e.cfg.TenantAttribute)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(store.Options{
 		Path:                      e.cfg.Storage.Path,
 		Retention:                 e.cfg.Storage.Retention,
+		RetentionSize:             int64(e.cfg.Storage.RetentionSize),
 		OutOfOrderWindow:          e.cfg.Storage.OutOfOrderWindow,
 		PromoteResourceAttributes: promote,
+		ClassicHistogramsAsNative: e.cfg.Storage.ClassicHistograms == classicHistogramsNative,
+		TenantLabel:               tenantLabel,
 		Logger:                    logger,
 	})
 	if err != nil {
@@ -72,22 +81,32 @@ func (e *tsdbExporter) start(ctx context.Context, host component.Host) error {
 	if e.cfg.API.NetAddr.Endpoint == "" {
 		return nil
 	}
-	if err := e.startAPI(ctx, host, st, logger); err != nil {
+	if err := e.startAPI(ctx, host, st, tenantLabel, logger); err != nil {
 		_ = st.Close()
 		return err
 	}
 	return nil
 }
 
-func (e *tsdbExporter) startAPI(ctx context.Context, host component.Host, st *store.Store, logger *slog.Logger) error {
-	api := promapi.New(st.Queryable(), promapi.Options{
+func (e *tsdbExporter) startAPI(ctx context.Context, host component.Host, st *store.Store, tenantLabel string, logger *slog.Logger) error {
+	opts := promapi.Options{
 		Timeout:       e.cfg.Query.Timeout,
 		MaxSamples:    e.cfg.Query.MaxSamples,
 		LookbackDelta: e.cfg.Query.LookbackDelta,
 		SubqueryStep:  defaultSubqueryStep,
 		Version:       e.set.BuildInfo.Version,
 		Logger:        logger,
-	})
+		Metadata:      st.Metadata,
+	}
+	if e.cfg.Tenancy.Enabled {
+		opts.Tenant = e.cfg.Tenancy.tenantOf
+		opts.TenantLabel = tenantLabel
+	}
+	if e.cfg.EnableAdminAPI {
+		snapshots := filepath.Join(e.cfg.Storage.Path, "snapshots")
+		opts.Snapshot = func() (string, error) { return st.Snapshot(snapshots) }
+	}
+	api := promapi.New(st.Queryable(), opts)
 	ln, err := e.cfg.API.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("query API cannot listen on %q: %w", e.cfg.API.NetAddr.Endpoint, err)
@@ -109,6 +128,17 @@ func (e *tsdbExporter) startAPI(ctx context.Context, host component.Host, st *st
 	e.mu.Unlock()
 	e.set.Logger.Info("Prometheus query API listening", zap.String("url", "http://"+ln.Addr().String()+"/api/v1/"))
 	return nil
+}
+
+// labelName is the Prometheus label an attribute key becomes, by the same
+// rules as the OTLP translation.
+func labelName(attribute string) (string, error) {
+	namer := otlptranslator.LabelNamer{UnderscoreLabelSanitization: true, PreserveMultipleUnderscores: true}
+	name, err := namer.Build(attribute)
+	if err != nil {
+		return "", fmt.Errorf("tenant attribute %q: %w", attribute, err)
+	}
+	return name, nil
 }
 
 func (e *tsdbExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {

@@ -38,10 +38,12 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
 		Storage: StorageConfig{
-			Path:             "data/tsdb",
-			Retention:        15 * 24 * time.Hour,
-			OutOfOrderWindow: 10 * time.Minute,
+			Path:              "data/tsdb",
+			Retention:         15 * 24 * time.Hour,
+			OutOfOrderWindow:  10 * time.Minute,
+			ClassicHistograms: classicHistogramsClassic,
 		},
+		Tenancy:         TenancyConfig{Header: "X-Scope-OrgID"},
 		TenantAttribute: defaultTenantAttribute,
 		API:             api,
 		// Prometheus' defaults for its query flags.

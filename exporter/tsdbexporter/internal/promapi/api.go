@@ -11,14 +11,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
@@ -42,6 +45,16 @@ type Options struct {
 	// Version is reported by the buildinfo endpoint next to the engine's.
 	Version string
 	Logger  *slog.Logger
+
+	// Tenant, when set, turns on tenant isolation: it returns the tenant
+	// of a request (an error answers 401), and every selector is restricted
+	// to TenantLabel="<tenant>".
+	Tenant      func(*http.Request) (string, error)
+	TenantLabel string
+	// Metadata returns the metric metadata of a tenant ("" for all).
+	Metadata func(tenant string) map[string][]metadata.Metadata
+	// Snapshot, when set, serves POST /api/v1/admin/tsdb/snapshot.
+	Snapshot func() (string, error)
 }
 
 // API answers Prometheus HTTP API read requests.
@@ -78,17 +91,38 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("/api/v1/series", a.endpoint(a.series))
 	mux.Handle("/api/v1/labels", a.endpoint(a.labelNames))
 	mux.Handle("/api/v1/label/{name}/values", a.endpoint(a.labelValues))
-	mux.Handle("/api/v1/status/buildinfo", a.endpoint(a.buildInfo))
+	mux.Handle("/api/v1/metadata", a.endpoint(a.metadata))
+	mux.Handle("/api/v1/status/buildinfo", a.public(a.buildInfo))
+	mux.Handle("/api/v1/admin/tsdb/snapshot", a.public(a.snapshot))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, &apiError{errNotFound, errors.New("unknown API endpoint")})
 	})
 	return mux
 }
 
-type endpointFunc func(r *http.Request) (data any, annos annotations.Annotations, err *apiError)
+// request is one API request with the storage it may read.
+type request struct {
+	*http.Request
+	queryable storage.Queryable
+	// tenant is "" when tenancy is off.
+	tenant string
+}
 
-// endpoint accepts GET and form-encoded POST, as Prometheus does.
+type endpointFunc func(r *request) (data any, annos annotations.Annotations, err *apiError)
+
+// endpoint serves a data endpoint: with tenancy on, only for a request that
+// names its tenant, and only over that tenant's series.
 func (a *API) endpoint(f endpointFunc) http.Handler {
+	return a.handler(f, true)
+}
+
+// public serves an endpoint that reads no series.
+func (a *API) public(f endpointFunc) http.Handler {
+	return a.handler(f, false)
+}
+
+// handler accepts GET and form-encoded POST, as Prometheus does.
+func (a *API) handler(f endpointFunc, perTenant bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			w.Header().Set("Allow", "GET, POST")
@@ -102,7 +136,17 @@ func (a *API) endpoint(f endpointFunc) http.Handler {
 			writeError(w, badData(fmt.Errorf("error parsing form values: %w", err)))
 			return
 		}
-		data, annos, apiErr := f(r)
+		req := &request{Request: r, queryable: a.queryable}
+		if perTenant && a.opts.Tenant != nil {
+			tenant, err := a.opts.Tenant(r)
+			if err != nil {
+				writeJSON(w, http.StatusUnauthorized, response{Status: "error", ErrorType: errBadData, Error: err.Error()})
+				return
+			}
+			req.tenant = tenant
+			req.queryable = newTenantQueryable(a.queryable, a.opts.TenantLabel, tenant)
+		}
+		data, annos, apiErr := f(req)
 		if apiErr != nil {
 			if apiErr.typ == errInternal && a.opts.Logger != nil {
 				a.opts.Logger.Error("query API request failed", "path", r.URL.Path, "err", apiErr.err)
@@ -120,7 +164,7 @@ type queryData struct {
 }
 
 // withTimeout applies the request's "timeout" parameter.
-func withTimeout(r *http.Request) (context.Context, context.CancelFunc, *apiError) {
+func withTimeout(r *request) (context.Context, context.CancelFunc, *apiError) {
 	v := r.FormValue("timeout")
 	if v == "" {
 		ctx, cancel := context.WithCancel(r.Context())
@@ -134,7 +178,7 @@ func withTimeout(r *http.Request) (context.Context, context.CancelFunc, *apiErro
 	return ctx, cancel, nil
 }
 
-func (a *API) query(r *http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) query(r *request) (any, annotations.Annotations, *apiError) {
 	ts, err := timeParam(r, "time", a.now())
 	if err != nil {
 		return nil, nil, badData(err)
@@ -144,14 +188,14 @@ func (a *API) query(r *http.Request) (any, annotations.Annotations, *apiError) {
 		return nil, nil, apiErr
 	}
 	defer cancel()
-	qry, err := a.engine.NewInstantQuery(ctx, a.queryable, nil, r.FormValue("query"), ts)
+	qry, err := a.engine.NewInstantQuery(ctx, r.queryable, nil, r.FormValue("query"), ts)
 	if err != nil {
 		return nil, nil, badData(invalidParam("query", err))
 	}
 	return a.exec(ctx, qry)
 }
 
-func (a *API) queryRange(r *http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) queryRange(r *request) (any, annotations.Annotations, *apiError) {
 	start, err := requiredTime(r, "start")
 	if err != nil {
 		return nil, nil, badData(err)
@@ -178,14 +222,14 @@ func (a *API) queryRange(r *http.Request) (any, annotations.Annotations, *apiErr
 		return nil, nil, apiErr
 	}
 	defer cancel()
-	qry, err := a.engine.NewRangeQuery(ctx, a.queryable, nil, r.FormValue("query"), start, end, step)
+	qry, err := a.engine.NewRangeQuery(ctx, r.queryable, nil, r.FormValue("query"), start, end, step)
 	if err != nil {
 		return nil, nil, badData(invalidParam("query", err))
 	}
 	return a.exec(ctx, qry)
 }
 
-func requiredTime(r *http.Request, name string) (time.Time, error) {
+func requiredTime(r *request, name string) (time.Time, error) {
 	if r.FormValue(name) == "" {
 		return time.Time{}, invalidParam(name, errors.New("missing"))
 	}
@@ -220,7 +264,7 @@ type selection struct {
 	limit       int
 }
 
-func (a *API) parseSelection(r *http.Request) (selection, *apiError) {
+func (a *API) parseSelection(r *request) (selection, *apiError) {
 	var s selection
 	var err error
 	if s.start, err = timeParam(r, "start", minTime); err != nil {
@@ -235,7 +279,7 @@ func (a *API) parseSelection(r *http.Request) (selection, *apiError) {
 	if s.matcherSets, err = a.parser.ParseMetricSelectors(r.Form["match[]"]); err != nil {
 		return s, badData(invalidParam("match[]", err))
 	}
-	if s.limit, err = limitParam(r); err != nil {
+	if s.limit, err = limitParam(r.Request); err != nil {
 		return s, badData(err)
 	}
 	return s, nil
@@ -243,12 +287,12 @@ func (a *API) parseSelection(r *http.Request) (selection, *apiError) {
 
 // openSelection parses the selection parameters and opens a querier over
 // their time range; the caller closes it.
-func (a *API) openSelection(r *http.Request) (selection, storage.Querier, *apiError) {
+func (a *API) openSelection(r *request) (selection, storage.Querier, *apiError) {
 	s, apiErr := a.parseSelection(r)
 	if apiErr != nil {
 		return s, nil, apiErr
 	}
-	q, err := a.queryable.Querier(timestampMillis(s.start), timestampMillis(s.end))
+	q, err := r.queryable.Querier(timestampMillis(s.start), timestampMillis(s.end))
 	if err != nil {
 		return s, nil, &apiError{errInternal, err}
 	}
@@ -259,7 +303,7 @@ func timestampMillis(t time.Time) int64 {
 	return t.Unix()*1000 + int64(t.Nanosecond())/int64(time.Millisecond)
 }
 
-func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) series(r *request) (any, annotations.Annotations, *apiError) {
 	if len(r.Form["match[]"]) == 0 {
 		return nil, nil, badData(errors.New("no match[] parameter provided"))
 	}
@@ -287,13 +331,13 @@ func (a *API) series(r *http.Request) (any, annotations.Annotations, *apiError) 
 	return out, set.Warnings(), nil
 }
 
-func (a *API) labelNames(r *http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) labelNames(r *request) (any, annotations.Annotations, *apiError) {
 	return a.labelSet(r, func(ctx context.Context, q storage.Querier, hints *storage.LabelHints, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelNames(ctx, hints, ms...)
 	})
 }
 
-func (a *API) labelValues(r *http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) labelValues(r *request) (any, annotations.Annotations, *apiError) {
 	name := r.PathValue("name")
 	if !model.LegacyValidation.IsValidLabelName(name) && name != model.MetricNameLabel {
 		return nil, nil, badData(fmt.Errorf("invalid label name: %q", name))
@@ -307,7 +351,7 @@ type labelLookup func(context.Context, storage.Querier, *storage.LabelHints, []*
 
 // labelSet runs lookup once per match[] set (or once with none) and returns
 // the sorted union.
-func (a *API) labelSet(r *http.Request, lookup labelLookup) (any, annotations.Annotations, *apiError) {
+func (a *API) labelSet(r *request, lookup labelLookup) (any, annotations.Annotations, *apiError) {
 	s, q, apiErr := a.openSelection(r)
 	if apiErr != nil {
 		return nil, nil, apiErr
@@ -341,6 +385,56 @@ func (a *API) labelSet(r *http.Request, lookup labelLookup) (any, annotations.An
 	return out, annos, nil
 }
 
+func (a *API) metadata(r *request) (any, annotations.Annotations, *apiError) {
+	limit, err := limitParam(r.Request)
+	if err != nil {
+		return nil, nil, badData(err)
+	}
+	perMetric := 0
+	if v := r.FormValue("limit_per_metric"); v != "" {
+		if perMetric, err = strconv.Atoi(v); err != nil || perMetric < 0 {
+			return nil, nil, badData(invalidParam("limit_per_metric", fmt.Errorf("%q is not a non-negative integer", v)))
+		}
+	}
+	out := map[string][]metadata.Metadata{}
+	if a.opts.Metadata == nil {
+		return out, nil, nil
+	}
+	all := a.opts.Metadata(r.tenant)
+	names := make([]string, 0, len(all))
+	for name := range all {
+		if m := r.FormValue("metric"); m == "" || m == name {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+		mds := all[name]
+		if perMetric > 0 && len(mds) > perMetric {
+			mds = mds[:perMetric]
+		}
+		out[name] = mds
+	}
+	return out, nil, nil
+}
+
+func (a *API) snapshot(r *request) (any, annotations.Annotations, *apiError) {
+	if a.opts.Snapshot == nil {
+		return nil, nil, &apiError{errUnavailable, errors.New("admin APIs disabled")}
+	}
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		return nil, nil, badData(errors.New("snapshot takes POST"))
+	}
+	path, err := a.opts.Snapshot()
+	if err != nil {
+		return nil, nil, &apiError{errInternal, err}
+	}
+	return map[string]string{"name": filepath.Base(path)}, nil, nil
+}
+
 // buildInfoData has the fields of Prometheus' buildinfo answer. Version is
 // the version of the Prometheus query engine built in, which is what clients
 // use it for; Distribution names this product and its own version.
@@ -354,7 +448,7 @@ type buildInfoData struct {
 	Distribution string `json:"distribution"`
 }
 
-func (a *API) buildInfo(*http.Request) (any, annotations.Annotations, *apiError) {
+func (a *API) buildInfo(*request) (any, annotations.Annotations, *apiError) {
 	return buildInfoData{
 		Version:      engineVersion(),
 		Revision:     "unknown",

@@ -54,7 +54,7 @@ func parseDuration(s string) (time.Duration, error) {
 }
 
 // timeParam reads an optional time parameter.
-func timeParam(r *http.Request, name string, def time.Time) (time.Time, error) {
+func timeParam(r *request, name string, def time.Time) (time.Time, error) {
 	v := r.FormValue(name)
 	if v == "" {
 		return def, nil

@@ -14,12 +14,13 @@ import (
 type errorType string
 
 const (
-	errBadData  errorType = "bad_data"
-	errExec     errorType = "execution"
-	errTimeout  errorType = "timeout"
-	errCanceled errorType = "canceled"
-	errInternal errorType = "internal"
-	errNotFound errorType = "not_found"
+	errBadData     errorType = "bad_data"
+	errExec        errorType = "execution"
+	errTimeout     errorType = "timeout"
+	errCanceled    errorType = "canceled"
+	errInternal    errorType = "internal"
+	errNotFound    errorType = "not_found"
+	errUnavailable errorType = "unavailable"
 )
 
 // statusClientClosedRequest is what Prometheus answers when the client
@@ -38,6 +39,8 @@ func (t errorType) status() int {
 		return statusClientClosedRequest
 	case errNotFound:
 		return http.StatusNotFound
+	case errUnavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}

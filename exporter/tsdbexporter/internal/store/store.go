@@ -8,12 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/metadata"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote/otlptranslator/prometheusremotewrite"
 	"github.com/prometheus/prometheus/tsdb"
@@ -26,6 +29,9 @@ type Options struct {
 	Path string
 	// Retention is how long samples are kept.
 	Retention time.Duration
+	// RetentionSize bounds the bytes of blocks, WAL and chunks on disk; the
+	// oldest blocks go first. 0 means no bound.
+	RetentionSize int64
 	// OutOfOrderWindow is how far behind the newest sample of a series a
 	// sample may arrive and still be stored.
 	OutOfOrderWindow time.Duration
@@ -33,7 +39,16 @@ type Options struct {
 	// every series of their resource (all resource attributes stay in
 	// target_info).
 	PromoteResourceAttributes []string
-	Logger                    *slog.Logger
+	// ClassicHistogramsAsNative stores explicit-bucket histograms as native
+	// histograms with custom buckets instead of classic _bucket series.
+	ClassicHistogramsAsNative bool
+	// TenantLabel is the label that carries the tenant; metadata is kept
+	// per tenant by it.
+	TenantLabel string
+	// MaxMetadata bounds the metric families whose metadata is kept, over
+	// all tenants; 0 means 100000.
+	MaxMetadata int
+	Logger      *slog.Logger
 }
 
 // Reason says why the store refused a sample.
@@ -82,6 +97,7 @@ type WriteStats struct {
 // Store is an open embedded TSDB.
 type Store struct {
 	db         *tsdb.DB
+	metadata   *metadataIndex
 	settings   prometheusremotewrite.Settings
 	converters sync.Pool
 	closeOnce  sync.Once
@@ -95,6 +111,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	to := tsdb.DefaultOptions()
 	to.RetentionDuration = opts.Retention.Milliseconds()
+	to.MaxBytes = opts.RetentionSize
 	to.OutOfOrderTimeWindow = opts.OutOfOrderWindow.Milliseconds()
 	db, err := tsdb.Open(opts.Path, opts.Logger, nil, to, nil)
 	if err != nil {
@@ -110,7 +127,9 @@ func Open(opts Options) (*Store, error) {
 			// Prometheus' defaults for its OTLP receiver.
 			LabelNameUnderscoreSanitization:      true,
 			LabelNamePreserveMultipleUnderscores: true,
+			ConvertHistogramsToNHCB:              opts.ClassicHistogramsAsNative,
 		},
+		metadata: newMetadataIndex(opts.TenantLabel, opts.MaxMetadata),
 	}
 	s.converters.New = func() any { return prometheusremotewrite.NewPrometheusConverter(nil) }
 	return s, nil
@@ -119,7 +138,24 @@ func Open(opts Options) (*Store, error) {
 // Queryable gives read access for queries.
 func (s *Store) Queryable() storage.Queryable { return s.db }
 
-// DB is the underlying TSDB, for snapshots and tests.
+// Metadata returns the metadata of the metric families written for tenant
+// (all tenants when tenant is ""), by family name.
+func (s *Store) Metadata(tenant string) map[string][]metadata.Metadata {
+	return s.metadata.get(tenant)
+}
+
+// Snapshot writes a consistent copy of the store, head included, into a new
+// folder under dir and returns its path.
+func (s *Store) Snapshot(dir string) (string, error) {
+	name := time.Now().UTC().Format("20060102T150405Z") + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36)
+	path := filepath.Join(dir, name)
+	if err := s.db.Snapshot(path, true); err != nil {
+		return "", fmt.Errorf("snapshot into %q: %w", path, err)
+	}
+	return path, nil
+}
+
+// DB is the underlying TSDB, for tests.
 func (s *Store) DB() *tsdb.DB { return s.db }
 
 // Write converts md and commits it in one transaction. Samples the store
@@ -130,7 +166,7 @@ func (s *Store) DB() *tsdb.DB { return s.db }
 // written.
 func (s *Store) Write(ctx context.Context, md pmetric.Metrics) (WriteStats, error) {
 	var stats WriteStats
-	app := &countingAppender{AppenderV2: s.db.AppenderV2(ctx), stats: &stats}
+	app := &countingAppender{AppenderV2: s.db.AppenderV2(ctx), stats: &stats, metadata: s.metadata}
 	conv := s.converters.Get().(*prometheusremotewrite.PrometheusConverter)
 	conv.Reset(app)
 	_, convErr := conv.FromMetrics(ctx, md, s.settings)
@@ -169,10 +205,18 @@ func (s *Store) Close() error {
 // conversion of the rest of the batch.
 type countingAppender struct {
 	storage.AppenderV2
-	stats *WriteStats
+	stats    *WriteStats
+	metadata *metadataIndex
+	// lastFamily skips the metadata update for consecutive samples of one
+	// family, which is how the converter appends them.
+	lastFamily string
 }
 
 func (a *countingAppender) Append(ref storage.SeriesRef, ls labels.Labels, st, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, opts storage.AppendV2Options) (storage.SeriesRef, error) {
+	if opts.MetricFamilyName != "" && opts.MetricFamilyName != a.lastFamily {
+		a.lastFamily = opts.MetricFamilyName
+		a.metadata.record(ls, opts.MetricFamilyName, opts.Metadata)
+	}
 	ref, err := a.AppenderV2.Append(ref, ls, st, t, v, h, fh, opts)
 	if err == nil {
 		a.stats.Appended++

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -197,4 +200,90 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*dps.Len())/b.Elapsed().Seconds(), "samples/s")
+}
+
+func TestMetadataPerTenant(t *testing.T) {
+	s, err := Open(Options{Path: t.TempDir(), Retention: time.Hour, TenantLabel: "tenant", PromoteResourceAttributes: []string{"tenant"}})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	for _, tenant := range []string{"a", "b"} {
+		md := batch("go.memory.used", pmetric.AggregationTemporalityCumulative, 1)
+		md.ResourceMetrics().At(0).Resource().Attributes().PutStr("tenant", tenant)
+		m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+		m.SetDescription("Memory used by the Go runtime.")
+		m.SetName("go.memory.used." + tenant)
+		_, err := s.Write(context.Background(), md)
+		require.NoError(t, err)
+	}
+	a := s.Metadata("a")
+	require.Contains(t, a, "go_memory_used_a_bytes")
+	assert.NotContains(t, a, "go_memory_used_b_bytes", "tenant a must not see b's metric names")
+	assert.Equal(t, "Memory used by the Go runtime.", a["go_memory_used_a_bytes"][0].Help)
+	assert.Equal(t, "gauge", string(a["go_memory_used_a_bytes"][0].Type))
+	all := s.Metadata("")
+	assert.Contains(t, all, "go_memory_used_a_bytes")
+	assert.Contains(t, all, "go_memory_used_b_bytes")
+}
+
+func TestRetentionBySizeRemovesOldBlocks(t *testing.T) {
+	dir := t.TempDir()
+	// Three two-hour blocks of old data, written as Prometheus writes blocks.
+	const blockSize = 2 * time.Hour
+	start := time.Now().Add(-24 * time.Hour).Truncate(blockSize)
+	for b := range 3 {
+		writeBlock(t, dir, start.Add(time.Duration(b)*blockSize), 200)
+	}
+	s, err := Open(Options{Path: dir, Retention: 365 * 24 * time.Hour})
+	require.NoError(t, err)
+	blocks := s.DB().Blocks()
+	require.Len(t, blocks, 3)
+	one := blocks[0].Size()
+	require.NoError(t, s.Close())
+
+	// A size bound that holds about one and a half blocks keeps the newest.
+	s, err = Open(Options{Path: dir, Retention: 365 * 24 * time.Hour, RetentionSize: one + one/2})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	blocks = s.DB().Blocks()
+	require.Len(t, blocks, 1, "the oldest blocks must go")
+	assert.Equal(t, start.Add(2*blockSize).UnixMilli(), blocks[0].Meta().MinTime)
+}
+
+func TestRetentionByTimeRemovesOldBlocks(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-72 * time.Hour).Truncate(2 * time.Hour)
+	recent := time.Now().Add(-6 * time.Hour).Truncate(2 * time.Hour)
+	writeBlock(t, dir, old, 10)
+	writeBlock(t, dir, recent, 10)
+	s, err := Open(Options{Path: dir, Retention: 24 * time.Hour})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	blocks := s.DB().Blocks()
+	require.Len(t, blocks, 1, "the block older than the retention must go")
+	assert.Equal(t, recent.UnixMilli(), blocks[0].Meta().MinTime)
+	// Its samples are gone from queries too.
+	got := selectAll(t, s.Queryable(), labels.MustNewMatcher(labels.MatchEqual, "__name__", "old_metric"))
+	for _, smp := range got {
+		assert.GreaterOrEqual(t, smp.t, recent.UnixMilli())
+	}
+}
+
+// writeBlock writes a two-hour block from start with n series of one
+// sample per minute into dir.
+func writeBlock(t *testing.T, dir string, start time.Time, n int) {
+	t.Helper()
+	w, err := tsdb.NewBlockWriter(slog.New(slog.DiscardHandler), dir, (2 * time.Hour).Milliseconds())
+	require.NoError(t, err)
+	app := w.Appender(context.Background())
+	for i := range n {
+		ls := labels.FromStrings("__name__", "old_metric", "series", strconv.Itoa(i))
+		for m := range 119 {
+			_, err := app.Append(0, ls, start.Add(time.Duration(m)*time.Minute).UnixMilli(), float64(m))
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, app.Commit())
+	_, err = w.Flush(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
 }
