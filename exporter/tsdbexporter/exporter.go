@@ -133,7 +133,12 @@ func (e *tsdbExporter) startAPI(ctx context.Context, host component.Host, st *st
 // labelName is the Prometheus label an attribute key becomes, by the same
 // rules as the OTLP translation.
 func labelName(attribute string) (string, error) {
-	namer := otlptranslator.LabelNamer{UnderscoreLabelSanitization: true, PreserveMultipleUnderscores: true}
+	namer := otlptranslator.LabelNamer{
+		// The same as the converter's LabelNameUnderscoreSanitization, which
+		// Prometheus' OTLP receiver still turns on.
+		UnderscoreLabelSanitization: true, //nolint:staticcheck // see above
+		PreserveMultipleUnderscores: true,
+	}
 	name, err := namer.Build(attribute)
 	if err != nil {
 		return "", fmt.Errorf("tenant attribute %q: %w", attribute, err)

@@ -67,9 +67,26 @@ func TestDefaultConfigEndToEnd(t *testing.T) {
 	}
 
 	// promtool, Prometheus' own client, reads the API unchanged.
-	out, err := exec.Command(promtool, "query", "instant", "http://"+apiAddr, "go_goroutine_count").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), `tenant="e2e-tenant"`) || !strings.Contains(string(out), "=>") {
-		t.Errorf("promtool query instant: %v\n%s", err, out)
+	now := time.Now().Unix()
+	for _, pc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"instant", "http://" + apiAddr, "go_goroutine_count"}, []string{`tenant="e2e-tenant"`, "=>"}},
+		{[]string{"range", "--start=" + strconv.FormatInt(now-120, 10), "--end=" + strconv.FormatInt(now+1, 10), "--step=5s", "http://" + apiAddr, "go_goroutine_count"}, []string{`job="otelcol-goruntime"`, "=>"}},
+		{[]string{"series", "--match=go_memory_used_bytes", "http://" + apiAddr}, []string{`go_memory_type="stack"`, `go_memory_type="other"`}},
+		{[]string{"labels", "http://" + apiAddr, "go_memory_type"}, []string{"stack", "other"}},
+	} {
+		out, err := exec.Command(promtool, append([]string{"query"}, pc.args...)...).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool query %v: %v\n%s", pc.args, err, out)
+			continue
+		}
+		for _, w := range pc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("promtool query %v: no %q in\n%s", pc.args, w, out)
+			}
+		}
 	}
 
 	// The raw samples stored before the restart.

@@ -145,16 +145,38 @@ func seriesBatch(n int, ts time.Time) pmetric.Metrics {
 }
 
 // sendOTLP posts md as OTLP/HTTP protobuf with the tenant header (none
-// when tenant is empty).
+// when tenant is empty) and fails the test on any other answer than want.
 func sendOTLP(t *testing.T, addr, tenant string, md pmetric.Metrics, wantStatus int) {
 	t.Helper()
+	status, body, err := postOTLPStatus(addr, tenant, md)
+	if err != nil {
+		t.Fatalf("sending OTLP: %v", err)
+	}
+	if status != wantStatus {
+		t.Fatalf("OTLP answered %d, want %d: %s", status, wantStatus, body)
+	}
+}
+
+// postOTLP posts md and returns an error unless it was accepted.
+func postOTLP(addr, tenant string, md pmetric.Metrics) error {
+	status, body, err := postOTLPStatus(addr, tenant, md)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("OTLP answered %d: %s", status, body)
+	}
+	return nil
+}
+
+func postOTLPStatus(addr, tenant string, md pmetric.Metrics) (int, []byte, error) {
 	body, err := pmetricotlp.NewExportRequestFromMetrics(md).MarshalProto()
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/metrics", bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	if tenant != "" {
@@ -162,13 +184,11 @@ func sendOTLP(t *testing.T, addr, tenant string, md pmetric.Metrics, wantStatus 
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("sending OTLP: %v", err)
+		return 0, nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != wantStatus {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("OTLP answered %d, want %d: %s", resp.StatusCode, wantStatus, b)
-	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, nil
 }
 
 var droppedLine = regexp.MustCompile(`^otelcol_tenant_points_dropped(?:_total)?\{(.*)\} (\S+)$`)
