@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,7 +25,8 @@ import (
 // apart by X-Scope-OrgID, through the built collector: one stays within its
 // series limit, the other goes over it. The store holds all of the first
 // tenant's series and exactly the limit of the second's, under their
-// tenant labels, and the collector's telemetry counts exactly the points
+// tenant labels; with tenancy on, the query API shows each tenant only its
+// own series; and the collector's telemetry counts exactly the points
 // dropped.
 func TestTenantLimitsThroughTheCollector(t *testing.T) {
 	const limit, seriesA, seriesB = 50, 30, 80
@@ -53,6 +56,8 @@ exporters:
       path: %s
     api:
       endpoint: %s
+    tenancy:
+      enabled: true
 service:
   telemetry:
     metrics:
@@ -81,21 +86,21 @@ service:
 	// A client that names no tenant gets nothing stored.
 	sendOTLP(t, otlpAddr, "", seriesBatch(5, now), http.StatusOK)
 
-	counts := map[string]int{}
-	waitFor(t, 30*time.Second, "both tenants stored", func() error {
-		for k := range counts {
-			delete(counts, k)
-		}
-		for _, s := range query[vectorSample](t, apiAddr, "count by (tenant) (e2e_series)", nil) {
-			counts[s.Metric["tenant"]] = int(value(t, s.Value))
-		}
-		if counts["team-a"] != seriesA || counts["team-b"] != limit {
-			return fmt.Errorf("series per tenant %v", counts)
-		}
-		return nil
-	})
-	if len(counts) != 2 {
-		t.Errorf("series per tenant %v: want exactly team-a and team-b", counts)
+	// The query API serves each tenant only its own series.
+	for tenant, want := range map[string]int{"team-a": seriesA, "team-b": limit} {
+		waitFor(t, 30*time.Second, tenant+" stored", func() error {
+			counts, err := tenantCounts(apiAddr, tenant)
+			if err != nil {
+				return err
+			}
+			if len(counts) != 1 || counts[tenant] != want {
+				return fmt.Errorf("%s sees series per tenant %v, want only its own %d", tenant, counts, want)
+			}
+			return nil
+		})
+	}
+	if _, err := tenantCounts(apiAddr, ""); err == nil || !strings.Contains(err.Error(), "status 401") {
+		t.Errorf("a query without a tenant: %v, want a 401", err)
 	}
 
 	// The drop counter says exactly how many points were dropped, and why.
@@ -118,6 +123,41 @@ service:
 		}
 		return nil
 	})
+}
+
+// tenantCounts asks the query API, as tenant, for its series per tenant.
+func tenantCounts(addr, tenant string) (map[string]int, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/query?query="+url.QueryEscape(`count by (tenant) ({__name__=~".+", __name__!="target_info"})`), http.NoBody)
+	if err != nil {
+		return nil, err
+	}
+	if tenant != "" {
+		req.Header.Set("X-Scope-OrgID", tenant)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []vectorSample `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return nil, err
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, r.Error)
+	}
+	out := map[string]int{}
+	for _, s := range r.Data.Result {
+		f, _ := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+		out[s.Metric["tenant"]] = int(f)
+	}
+	return out, nil
 }
 
 func writeFile(t *testing.T, path, content string) {
