@@ -3,10 +3,12 @@ package promapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +21,21 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	// The benchmarks' shared store lives until every benchmark is done.
+	if dashboardDB.db != nil {
+		_ = dashboardDB.db.Close()
+		_ = os.RemoveAll(dashboardDB.db.Dir())
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // t0 is the first sample; samples follow every 15 s for 10 minutes.
 var t0 = time.Unix(1_700_000_000, 0)
