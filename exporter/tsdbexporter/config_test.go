@@ -1,12 +1,15 @@
 package tsdbexporter
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
@@ -74,4 +77,53 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:9480", cfg.API.NetAddr.Endpoint)
 	assert.Equal(t, "data/tsdb", cfg.Storage.Path)
 	assert.Equal(t, "tenant", cfg.TenantAttribute)
+}
+
+type authData map[string]any
+
+func (a authData) GetAttribute(name string) any { return a[name] }
+
+func (a authData) GetAttributeNames() []string {
+	names := make([]string, 0, len(a))
+	for k := range a {
+		names = append(names, k)
+	}
+	return names
+}
+
+func TestTenantOfRequest(t *testing.T) {
+	tc := TenancyConfig{Enabled: true, Header: "X-Scope-OrgID", AuthAttribute: "subject"}
+	req := func(header []string, auth client.AuthData) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/query", http.NoBody)
+		for _, h := range header {
+			r.Header.Add("X-Scope-OrgID", h)
+		}
+		if auth != nil {
+			r = r.WithContext(client.NewContext(r.Context(), client.Info{Auth: auth}))
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		name    string
+		r       *http.Request
+		want    string
+		wantErr string
+	}{
+		{"header", req([]string{"team-a"}, nil), "team-a", ""},
+		{"auth identity wins over the header", req([]string{"team-a"}, authData{"subject": "team-b"}), "team-b", ""},
+		{"auth without the attribute falls back to the header", req([]string{"team-a"}, authData{"other": "x"}), "team-a", ""},
+		{"none", req(nil, nil), "", "no tenant: send the X-Scope-OrgID header"},
+		{"two tenants", req([]string{"a", "b"}, nil), "", "the X-Scope-OrgID header names 2 tenants"},
+		{"invalid", req([]string{"a/b"}, nil), "", `tenant ID "a/b" has the character '/'`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tc.tenantOf(tt.r)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -65,9 +66,15 @@ func selectAll(t *testing.T, q storage.Queryable, ms ...*labels.Matcher) []sampl
 	set := qr.Select(context.Background(), true, nil, ms...)
 	for set.Next() {
 		it := set.At().Iterator(nil)
-		for it.Next() != 0 {
-			ts, v := it.At()
-			out = append(out, sample{set.At().Labels(), ts, v})
+		for vt := it.Next(); vt != chunkenc.ValNone; vt = it.Next() {
+			if vt == chunkenc.ValFloat {
+				ts, v := it.At()
+				out = append(out, sample{set.At().Labels(), ts, v})
+				continue
+			}
+			// A histogram sample is counted by its observation count.
+			ts, fh := it.AtFloatHistogram(nil)
+			out = append(out, sample{set.At().Labels(), ts, fh.Count})
 		}
 		require.NoError(t, it.Err())
 	}
@@ -286,4 +293,36 @@ func writeBlock(t *testing.T, dir string, start time.Time, n int) {
 	_, err = w.Flush(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
+}
+
+func TestClassicHistogramsAsNative(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		s, err := Open(Options{Path: t.TempDir(), Retention: time.Hour, ClassicHistogramsAsNative: native})
+		require.NoError(t, err)
+		md := pmetric.NewMetrics()
+		m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("latency")
+		m.SetUnit("s")
+		h := m.SetEmptyHistogram()
+		h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		dp := h.DataPoints().AppendEmpty()
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(base))
+		dp.ExplicitBounds().FromRaw([]float64{0.1, 1})
+		dp.BucketCounts().FromRaw([]uint64{1, 2, 3})
+		dp.SetCount(6)
+		dp.SetSum(4.2)
+		_, err = s.Write(context.Background(), md)
+		require.NoError(t, err)
+		buckets := selectAll(t, s.Queryable(), labels.MustNewMatcher(labels.MatchEqual, "__name__", "latency_seconds_bucket"))
+		nativeSeries := selectAll(t, s.Queryable(), labels.MustNewMatcher(labels.MatchEqual, "__name__", "latency_seconds"))
+		if native {
+			assert.Empty(t, buckets, "no classic buckets in native mode")
+			require.Len(t, nativeSeries, 1, "one native histogram with custom buckets")
+			assert.Equal(t, 6.0, nativeSeries[0].v, "its count")
+		} else {
+			assert.Len(t, buckets, 3, "le=0.1, le=1, le=+Inf")
+			assert.Empty(t, nativeSeries)
+		}
+		require.NoError(t, s.Close())
+	}
 }
