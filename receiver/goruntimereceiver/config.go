@@ -2,7 +2,12 @@ package goruntimereceiver // import "github.com/otelcol-goruntime/otelcol-gorunt
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
 
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
@@ -15,6 +20,9 @@ type Config struct {
 
 	// Self reads the Go runtime of the collector's own process.
 	Self SelfConfig `mapstructure:"self"`
+
+	// Targets are Go services scraped over HTTP.
+	Targets []TargetConfig `mapstructure:"targets"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -29,10 +37,94 @@ type SelfConfig struct {
 	ServiceName string `mapstructure:"service_name"`
 }
 
+// TargetConfig is one Go service to scrape.
+type TargetConfig struct {
+	// Endpoint is the service's base URL, such as http://127.0.0.1:6060.
+	Endpoint string `mapstructure:"endpoint"`
+	// Name is the target's service.name; default the endpoint's host:port.
+	Name string `mapstructure:"name"`
+	// ResourceAttributes are added to the target's resource.
+	ResourceAttributes map[string]string `mapstructure:"resource_attributes"`
+	// Sources to read; empty reads every source built (today: expvar).
+	Sources []string `mapstructure:"sources"`
+	// HTTP is the client used for the target: timeout, TLS, headers, auth.
+	HTTP confighttp.ClientConfig `mapstructure:"http"`
+	// MaxResponseSize bounds every response body, in bytes.
+	MaxResponseSize int64 `mapstructure:"max_response_size"`
+	// Expvar configures the /debug/vars source.
+	Expvar ExpvarConfig `mapstructure:"expvar"`
+}
+
+// ExpvarConfig configures the /debug/vars source.
+type ExpvarConfig struct {
+	// Include lists regular expressions (anchored) of the numeric user
+	// variables to export as expvar.<name>; none by default.
+	Include []string `mapstructure:"include"`
+}
+
+// Sources a target can have; only those in builtSources are built.
+const sourceExpvar = "expvar"
+
+var builtSources = []string{sourceExpvar}
+
+// Unmarshal decodes the configuration and fills the unset settings of
+// each target with their defaults (list entries get no defaults from
+// createDefaultConfig).
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := conf.Unmarshal(cfg); err != nil {
+		return err
+	}
+	withTargetDefaults(cfg)
+	return nil
+}
+
 // Validate checks the configuration for values the receiver cannot run with.
 func (cfg *Config) Validate() error {
-	if !cfg.Self.Enabled {
-		return errors.New(`no source is enabled: set "self::enabled: true"`)
+	var errs []error
+	if !cfg.Self.Enabled && len(cfg.Targets) == 0 {
+		errs = append(errs, errors.New(`no source is enabled: set "self::enabled: true" or add "targets"`))
 	}
-	return nil
+	names := map[string]int{}
+	for i, t := range cfg.Targets {
+		u, err := url.Parse(t.Endpoint)
+		switch {
+		case t.Endpoint == "":
+			errs = append(errs, fmt.Errorf(`"targets::%d::endpoint" must not be empty`, i))
+		case err != nil:
+			errs = append(errs, fmt.Errorf(`"targets::%d::endpoint" %q: %w`, i, t.Endpoint, err))
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			errs = append(errs, fmt.Errorf(`"targets::%d::endpoint" %q must be an http:// or https:// URL with a host`, i, t.Endpoint))
+		}
+		name := targetName(t)
+		if j, dup := names[name]; dup {
+			errs = append(errs, fmt.Errorf(`"targets::%d" and "targets::%d" are both named %q; give one a "name"`, j, i, name))
+		}
+		names[name] = i
+		for _, s := range t.Sources {
+			if s != sourceExpvar {
+				errs = append(errs, fmt.Errorf(`"targets::%d::sources": source %q is not built yet; built: %v`, i, s, builtSources))
+			}
+		}
+		if t.MaxResponseSize <= 0 {
+			errs = append(errs, fmt.Errorf(`"targets::%d::max_response_size" must be positive, got %d`, i, t.MaxResponseSize))
+		}
+		for _, p := range t.Expvar.Include {
+			if _, err := regexp.Compile(p); err != nil {
+				errs = append(errs, fmt.Errorf(`"targets::%d::expvar::include" %q: %w`, i, p, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// targetName is the target's service.name: its name, or the endpoint's
+// host:port.
+func targetName(t TargetConfig) string {
+	if t.Name != "" {
+		return t.Name
+	}
+	if u, err := url.Parse(t.Endpoint); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return t.Endpoint
 }

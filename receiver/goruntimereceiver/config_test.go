@@ -35,6 +35,12 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "no_source"), wantErr: `no source is enabled: set "self::enabled: true"`},
 		{id: component.NewIDWithName(metadata.Type, "zero_interval"), wantErr: `"collection_interval": requires positive value`},
 		{id: component.NewIDWithName(metadata.Type, "unknown_field"), wantErr: "has invalid keys: enabeld"},
+		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::0::endpoint" must not be empty`},
+		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::1::endpoint" "ftp://x" must be an http:// or https:// URL with a host`},
+		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::sources": source "prometheus" is not built yet; built: [expvar]`},
+		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::max_response_size" must be positive, got -1`},
+		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::expvar::include" "("`},
+		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2" and "targets::3" are both named "a:1"; give one a "name"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -67,4 +73,27 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, 15*time.Second, cfg.CollectionInterval)
 	assert.True(t, cfg.Self.Enabled)
 	assert.NoError(t, confmap.Validate(cfg))
+}
+
+func TestTargetsConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "targets").String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	require.Len(t, cfg.Targets, 2)
+	a, b := cfg.Targets[0], cfg.Targets[1]
+	assert.Equal(t, "checkout", targetName(a))
+	assert.Equal(t, 2*time.Second, a.HTTP.Timeout, "the http block is decoded, not skipped")
+	token, ok := a.HTTP.Headers.Get("X-Token")
+	assert.True(t, ok)
+	assert.Equal(t, "abc", string(token))
+	assert.Equal(t, []string{"requests_.*"}, a.Expvar.Include)
+	assert.Equal(t, map[string]string{"deployment.environment.name": "prod"}, a.ResourceAttributes)
+	assert.Equal(t, "10.0.0.7:8443", targetName(b))
+	assert.Equal(t, defaultTargetTimeout, b.HTTP.Timeout, "targets get default timeouts")
+	assert.Equal(t, int64(defaultMaxResponseSize), b.MaxResponseSize)
+	assert.Equal(t, 15*time.Second, cfg.CollectionInterval, "the receiver's own fields still decode")
 }

@@ -35,6 +35,25 @@ func createDefaultConfig() component.Config {
 	}
 }
 
+// Per-target defaults, applied to every target the user lists.
+const (
+	defaultTargetTimeout   = 5 * time.Second
+	defaultMaxResponseSize = 16 << 20
+)
+
+// withTargetDefaults fills the unset settings of each target.
+func withTargetDefaults(cfg *Config) {
+	for i := range cfg.Targets {
+		t := &cfg.Targets[i]
+		if t.HTTP.Timeout == 0 {
+			t.HTTP.Timeout = defaultTargetTimeout
+		}
+		if t.MaxResponseSize == 0 {
+			t.MaxResponseSize = defaultMaxResponseSize
+		}
+	}
+}
+
 func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	c := cfg.(*Config)
 	s := newGoRuntimeScraper(c, set)

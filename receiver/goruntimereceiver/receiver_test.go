@@ -2,7 +2,10 @@ package goruntimereceiver
 
 import (
 	"context"
+	"expvar"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -10,9 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
 )
@@ -65,4 +71,61 @@ func assertStr(t *testing.T, m pcommon.Map, key, want string) {
 	if assert.True(t, ok, "resource attribute %s missing", key) {
 		assert.Equal(t, want, v.Str(), key)
 	}
+}
+
+// TestOneBadTargetBlocksNoOther scrapes a good target next to a slow, a
+// dead and a lying one: the good one is delivered, each bad one is down
+// and named in the partial scrape error, and the slow one costs no more
+// than its own timeout.
+func TestOneBadTargetBlocksNoOther(t *testing.T) {
+	good := httptest.NewServer(expvar.Handler())
+	defer good.Close()
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	lying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"memstats": [1,2,3]}`))
+	}))
+	defer lying.Close()
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Self.Enabled = false
+	for _, ep := range []string{good.URL, slow.URL, "http://127.0.0.1:1", lying.URL} {
+		tc := TargetConfig{Endpoint: ep, HTTP: confighttp.NewDefaultClientConfig()}
+		cfg.Targets = append(cfg.Targets, tc)
+	}
+	withTargetDefaults(cfg)
+	cfg.Targets[1].HTTP.Timeout = 300 * time.Millisecond
+	require.NoError(t, confmap.Validate(cfg))
+
+	s := newGoRuntimeScraper(cfg, receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	began := time.Now()
+	md, err := s.scrape(context.Background())
+	took := time.Since(began)
+	require.Error(t, err)
+	var partial scrapererror.PartialScrapeError
+	require.ErrorAs(t, err, &partial)
+	assert.Equal(t, 3, partial.Failed)
+	assert.Less(t, took, 3*time.Second, "the slow target must cost no more than its timeout")
+
+	up := map[string]int64{}
+	for i := range md.ResourceMetrics().Len() {
+		rm := md.ResourceMetrics().At(i)
+		u, _ := rm.Resource().Attributes().Get("url.full")
+		ms := rm.ScopeMetrics().At(0).Metrics()
+		for j := range ms.Len() {
+			if ms.At(j).Name() == "go.scrape.up" {
+				up[u.Str()] = ms.At(j).Gauge().DataPoints().At(0).IntValue()
+			}
+		}
+	}
+	assert.Equal(t, map[string]int64{good.URL: 1, slow.URL: 0, "http://127.0.0.1:1": 0, lying.URL: 0}, up)
+	require.NoError(t, s.shutdown(context.Background()))
 }

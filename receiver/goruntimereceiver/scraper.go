@@ -2,39 +2,91 @@ package goruntimereceiver // import "github.com/otelcol-goruntime/otelcol-gorunt
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/selfsource"
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/target"
 )
 
 // goRuntimeScraper runs every enabled source once per collection interval and
 // merges what they return, one resource per scraped process.
 type goRuntimeScraper struct {
-	cfg  *Config
-	set  receiver.Settings
-	self *selfsource.Source
-	now  func() time.Time
+	cfg     *Config
+	set     receiver.Settings
+	self    *selfsource.Source
+	targets []*target.Target
+	now     func() time.Time
 }
 
 func newGoRuntimeScraper(cfg *Config, set receiver.Settings) *goRuntimeScraper {
 	return &goRuntimeScraper{cfg: cfg, set: set, now: time.Now}
 }
 
-func (s *goRuntimeScraper) start(context.Context, component.Host) error {
+func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error {
 	if s.cfg.Self.Enabled {
 		s.self = selfsource.New(s.cfg.MetricsBuilderConfig, s.set, selfsource.OwnIdentity(s.serviceName(), s.instanceID()))
+	}
+	for i, tc := range s.cfg.Targets {
+		// HTTP clients are built here, not in the factory, so that auth
+		// extensions resolve.
+		client, err := tc.HTTP.ToClient(ctx, host.GetExtensions(), s.set.TelemetrySettings)
+		if err != nil {
+			return fmt.Errorf("target %d (%s): %w", i, tc.Endpoint, err)
+		}
+		u, err := url.Parse(tc.Endpoint)
+		if err != nil {
+			return fmt.Errorf("target %d: %w", i, err)
+		}
+		include := make([]*regexp.Regexp, 0, len(tc.Expvar.Include))
+		for _, p := range tc.Expvar.Include {
+			include = append(include, regexp.MustCompile("^(?:"+p+")$"))
+		}
+		s.targets = append(s.targets, target.New(target.Settings{
+			Endpoint:           u,
+			Name:               targetName(tc),
+			ResourceAttributes: tc.ResourceAttributes,
+			MaxResponseSize:    tc.MaxResponseSize,
+			ExpvarInclude:      include,
+		}, client, s.cfg.MetricsBuilderConfig, s.set))
 	}
 	return nil
 }
 
-func (s *goRuntimeScraper) scrape(context.Context) (pmetric.Metrics, error) {
+// scrape reads every source; targets are read concurrently, so a slow one
+// delays none of the others, and each one's failure is reported as part of
+// a partial scrape error while everything else is delivered.
+func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
+	now := s.now()
 	md := pmetric.NewMetrics()
 	if s.self != nil {
-		s.self.Scrape(s.now()).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+		s.self.Scrape(now).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+	}
+	results := make([]pmetric.Metrics, len(s.targets))
+	errs := make([]error, len(s.targets))
+	var wg sync.WaitGroup
+	for i, t := range s.targets {
+		wg.Go(func() { results[i], errs[i] = t.Scrape(ctx, now) })
+	}
+	wg.Wait()
+	failed := 0
+	for i := range s.targets {
+		results[i].ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+		if errs[i] != nil {
+			failed++
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return md, scrapererror.NewPartialScrapeError(err, failed)
 	}
 	return md, nil
 }

@@ -205,6 +205,94 @@ func (ms *GoMemoryAllocationsMetricConfig) Unmarshal(parser *confmap.Conf) error
 	return nil
 }
 
+// GoMemoryClassUsedMetricAttributeKey specifies the key of an attribute for the go.memory.class.used metric.
+type GoMemoryClassUsedMetricAttributeKey string
+
+const (
+	GoMemoryClassUsedMetricAttributeKeyGoMemoryClass GoMemoryClassUsedMetricAttributeKey = "go.memory.class"
+)
+
+// GoMemoryClassUsedMetricConfig provides config for the go.memory.class.used metric.
+type GoMemoryClassUsedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []GoMemoryClassUsedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *GoMemoryClassUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *GoMemoryClassUsedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case GoMemoryClassUsedMetricAttributeKeyGoMemoryClass:
+		default:
+			return fmt.Errorf("metric go.memory.class.used doesn't have an attribute %v, valid attributes: [go.memory.class]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// GoMemoryFreesMetricConfig provides config for the go.memory.frees metric.
+type GoMemoryFreesMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoMemoryFreesMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// GoMemoryGcCyclePausesLostMetricConfig provides config for the go.memory.gc.cycle.pauses.lost metric.
+type GoMemoryGcCyclePausesLostMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoMemoryGcCyclePausesLostMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // GoMemoryGcCyclesMetricConfig provides config for the go.memory.gc.cycles metric.
 type GoMemoryGcCyclesMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -225,6 +313,26 @@ func (ms *GoMemoryGcCyclesMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
+// GoMemoryGcCyclesForcedMetricConfig provides config for the go.memory.gc.cycles.forced metric.
+type GoMemoryGcCyclesForcedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoMemoryGcCyclesForcedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // GoMemoryGcGoalMetricConfig provides config for the go.memory.gc.goal metric.
 type GoMemoryGcGoalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -232,6 +340,26 @@ type GoMemoryGcGoalMetricConfig struct {
 }
 
 func (ms *GoMemoryGcGoalMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// GoMemoryHeapObjectsMetricConfig provides config for the go.memory.heap.objects metric.
+type GoMemoryHeapObjectsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoMemoryHeapObjectsMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -333,20 +461,123 @@ func (ms *GoProcessorLimitMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
+// GoScrapeDurationMetricAttributeKey specifies the key of an attribute for the go.scrape.duration metric.
+type GoScrapeDurationMetricAttributeKey string
+
+const (
+	GoScrapeDurationMetricAttributeKeyGoScrapeSource GoScrapeDurationMetricAttributeKey = "go.scrape.source"
+)
+
+// GoScrapeDurationMetricConfig provides config for the go.scrape.duration metric.
+type GoScrapeDurationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                               `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []GoScrapeDurationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *GoScrapeDurationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *GoScrapeDurationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case GoScrapeDurationMetricAttributeKeyGoScrapeSource:
+		default:
+			return fmt.Errorf("metric go.scrape.duration doesn't have an attribute %v, valid attributes: [go.scrape.source]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// GoScrapeUpMetricAttributeKey specifies the key of an attribute for the go.scrape.up metric.
+type GoScrapeUpMetricAttributeKey string
+
+const (
+	GoScrapeUpMetricAttributeKeyGoScrapeSource GoScrapeUpMetricAttributeKey = "go.scrape.source"
+)
+
+// GoScrapeUpMetricConfig provides config for the go.scrape.up metric.
+type GoScrapeUpMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                         `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []GoScrapeUpMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *GoScrapeUpMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *GoScrapeUpMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case GoScrapeUpMetricAttributeKeyGoScrapeSource:
+		default:
+			return fmt.Errorf("metric go.scrape.up doesn't have an attribute %v, valid attributes: [go.scrape.source]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // MetricsConfig provides config for go_runtime metrics.
 type MetricsConfig struct {
-	GoConfigGogc          GoConfigGogcMetricConfig          `mapstructure:"go.config.gogc"`
-	GoCPUTime             GoCPUTimeMetricConfig             `mapstructure:"go.cpu.time"`
-	GoGoroutineCount      GoGoroutineCountMetricConfig      `mapstructure:"go.goroutine.count"`
-	GoGoroutineCreated    GoGoroutineCreatedMetricConfig    `mapstructure:"go.goroutine.created"`
-	GoGoroutineStateCount GoGoroutineStateCountMetricConfig `mapstructure:"go.goroutine.state.count"`
-	GoMemoryAllocated     GoMemoryAllocatedMetricConfig     `mapstructure:"go.memory.allocated"`
-	GoMemoryAllocations   GoMemoryAllocationsMetricConfig   `mapstructure:"go.memory.allocations"`
-	GoMemoryGcCycles      GoMemoryGcCyclesMetricConfig      `mapstructure:"go.memory.gc.cycles"`
-	GoMemoryGcGoal        GoMemoryGcGoalMetricConfig        `mapstructure:"go.memory.gc.goal"`
-	GoMemoryLimit         GoMemoryLimitMetricConfig         `mapstructure:"go.memory.limit"`
-	GoMemoryUsed          GoMemoryUsedMetricConfig          `mapstructure:"go.memory.used"`
-	GoProcessorLimit      GoProcessorLimitMetricConfig      `mapstructure:"go.processor.limit"`
+	GoConfigGogc              GoConfigGogcMetricConfig              `mapstructure:"go.config.gogc"`
+	GoCPUTime                 GoCPUTimeMetricConfig                 `mapstructure:"go.cpu.time"`
+	GoGoroutineCount          GoGoroutineCountMetricConfig          `mapstructure:"go.goroutine.count"`
+	GoGoroutineCreated        GoGoroutineCreatedMetricConfig        `mapstructure:"go.goroutine.created"`
+	GoGoroutineStateCount     GoGoroutineStateCountMetricConfig     `mapstructure:"go.goroutine.state.count"`
+	GoMemoryAllocated         GoMemoryAllocatedMetricConfig         `mapstructure:"go.memory.allocated"`
+	GoMemoryAllocations       GoMemoryAllocationsMetricConfig       `mapstructure:"go.memory.allocations"`
+	GoMemoryClassUsed         GoMemoryClassUsedMetricConfig         `mapstructure:"go.memory.class.used"`
+	GoMemoryFrees             GoMemoryFreesMetricConfig             `mapstructure:"go.memory.frees"`
+	GoMemoryGcCyclePausesLost GoMemoryGcCyclePausesLostMetricConfig `mapstructure:"go.memory.gc.cycle.pauses.lost"`
+	GoMemoryGcCycles          GoMemoryGcCyclesMetricConfig          `mapstructure:"go.memory.gc.cycles"`
+	GoMemoryGcCyclesForced    GoMemoryGcCyclesForcedMetricConfig    `mapstructure:"go.memory.gc.cycles.forced"`
+	GoMemoryGcGoal            GoMemoryGcGoalMetricConfig            `mapstructure:"go.memory.gc.goal"`
+	GoMemoryHeapObjects       GoMemoryHeapObjectsMetricConfig       `mapstructure:"go.memory.heap.objects"`
+	GoMemoryLimit             GoMemoryLimitMetricConfig             `mapstructure:"go.memory.limit"`
+	GoMemoryUsed              GoMemoryUsedMetricConfig              `mapstructure:"go.memory.used"`
+	GoProcessorLimit          GoProcessorLimitMetricConfig          `mapstructure:"go.processor.limit"`
+	GoScrapeDuration          GoScrapeDurationMetricConfig          `mapstructure:"go.scrape.duration"`
+	GoScrapeUp                GoScrapeUpMetricConfig                `mapstructure:"go.scrape.up"`
 }
 
 func DefaultMetricsConfig() MetricsConfig {
@@ -376,10 +607,27 @@ func DefaultMetricsConfig() MetricsConfig {
 		GoMemoryAllocations: GoMemoryAllocationsMetricConfig{
 			Enabled: true,
 		},
+		GoMemoryClassUsed: GoMemoryClassUsedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []GoMemoryClassUsedMetricAttributeKey{GoMemoryClassUsedMetricAttributeKeyGoMemoryClass},
+		},
+		GoMemoryFrees: GoMemoryFreesMetricConfig{
+			Enabled: true,
+		},
+		GoMemoryGcCyclePausesLost: GoMemoryGcCyclePausesLostMetricConfig{
+			Enabled: true,
+		},
 		GoMemoryGcCycles: GoMemoryGcCyclesMetricConfig{
 			Enabled: true,
 		},
+		GoMemoryGcCyclesForced: GoMemoryGcCyclesForcedMetricConfig{
+			Enabled: true,
+		},
 		GoMemoryGcGoal: GoMemoryGcGoalMetricConfig{
+			Enabled: true,
+		},
+		GoMemoryHeapObjects: GoMemoryHeapObjectsMetricConfig{
 			Enabled: true,
 		},
 		GoMemoryLimit: GoMemoryLimitMetricConfig{
@@ -392,6 +640,16 @@ func DefaultMetricsConfig() MetricsConfig {
 		},
 		GoProcessorLimit: GoProcessorLimitMetricConfig{
 			Enabled: true,
+		},
+		GoScrapeDuration: GoScrapeDurationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []GoScrapeDurationMetricAttributeKey{GoScrapeDurationMetricAttributeKeyGoScrapeSource},
+		},
+		GoScrapeUp: GoScrapeUpMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
 		},
 	}
 }
@@ -428,8 +686,10 @@ type ResourceAttributesConfig struct {
 	ProcessPid            ResourceAttributeConfig `mapstructure:"process.pid"`
 	ProcessRuntimeName    ResourceAttributeConfig `mapstructure:"process.runtime.name"`
 	ProcessRuntimeVersion ResourceAttributeConfig `mapstructure:"process.runtime.version"`
+	ServerAddress         ResourceAttributeConfig `mapstructure:"server.address"`
 	ServiceInstanceID     ResourceAttributeConfig `mapstructure:"service.instance.id"`
 	ServiceName           ResourceAttributeConfig `mapstructure:"service.name"`
+	URLFull               ResourceAttributeConfig `mapstructure:"url.full"`
 	VcsRefHeadRevision    ResourceAttributeConfig `mapstructure:"vcs.ref.head.revision"`
 }
 
@@ -447,10 +707,16 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 		ProcessRuntimeVersion: ResourceAttributeConfig{
 			Enabled: true,
 		},
+		ServerAddress: ResourceAttributeConfig{
+			Enabled: true,
+		},
 		ServiceInstanceID: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		ServiceName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		URLFull: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		VcsRefHeadRevision: ResourceAttributeConfig{

@@ -51,10 +51,27 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					GoMemoryAllocations: GoMemoryAllocationsMetricConfig{
 						Enabled: true,
 					},
+					GoMemoryClassUsed: GoMemoryClassUsedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoMemoryClassUsedMetricAttributeKey{GoMemoryClassUsedMetricAttributeKeyGoMemoryClass},
+					},
+					GoMemoryFrees: GoMemoryFreesMetricConfig{
+						Enabled: true,
+					},
+					GoMemoryGcCyclePausesLost: GoMemoryGcCyclePausesLostMetricConfig{
+						Enabled: true,
+					},
 					GoMemoryGcCycles: GoMemoryGcCyclesMetricConfig{
 						Enabled: true,
 					},
+					GoMemoryGcCyclesForced: GoMemoryGcCyclesForcedMetricConfig{
+						Enabled: true,
+					},
 					GoMemoryGcGoal: GoMemoryGcGoalMetricConfig{
+						Enabled: true,
+					},
+					GoMemoryHeapObjects: GoMemoryHeapObjectsMetricConfig{
 						Enabled: true,
 					},
 					GoMemoryLimit: GoMemoryLimitMetricConfig{
@@ -68,14 +85,26 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					GoProcessorLimit: GoProcessorLimitMetricConfig{
 						Enabled: true,
 					},
+					GoScrapeDuration: GoScrapeDurationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []GoScrapeDurationMetricAttributeKey{GoScrapeDurationMetricAttributeKeyGoScrapeSource},
+					},
+					GoScrapeUp: GoScrapeUpMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
+					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
 					ProcessPid:            ResourceAttributeConfig{Enabled: true},
 					ProcessRuntimeName:    ResourceAttributeConfig{Enabled: true},
 					ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: true},
+					ServerAddress:         ResourceAttributeConfig{Enabled: true},
 					ServiceInstanceID:     ResourceAttributeConfig{Enabled: true},
 					ServiceName:           ResourceAttributeConfig{Enabled: true},
+					URLFull:               ResourceAttributeConfig{Enabled: true},
 					VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: true},
 				},
 			},
@@ -109,10 +138,27 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					GoMemoryAllocations: GoMemoryAllocationsMetricConfig{
 						Enabled: false,
 					},
+					GoMemoryClassUsed: GoMemoryClassUsedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoMemoryClassUsedMetricAttributeKey{GoMemoryClassUsedMetricAttributeKeyGoMemoryClass},
+					},
+					GoMemoryFrees: GoMemoryFreesMetricConfig{
+						Enabled: false,
+					},
+					GoMemoryGcCyclePausesLost: GoMemoryGcCyclePausesLostMetricConfig{
+						Enabled: false,
+					},
 					GoMemoryGcCycles: GoMemoryGcCyclesMetricConfig{
 						Enabled: false,
 					},
+					GoMemoryGcCyclesForced: GoMemoryGcCyclesForcedMetricConfig{
+						Enabled: false,
+					},
 					GoMemoryGcGoal: GoMemoryGcGoalMetricConfig{
+						Enabled: false,
+					},
+					GoMemoryHeapObjects: GoMemoryHeapObjectsMetricConfig{
 						Enabled: false,
 					},
 					GoMemoryLimit: GoMemoryLimitMetricConfig{
@@ -126,14 +172,26 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					GoProcessorLimit: GoProcessorLimitMetricConfig{
 						Enabled: false,
 					},
+					GoScrapeDuration: GoScrapeDurationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []GoScrapeDurationMetricAttributeKey{GoScrapeDurationMetricAttributeKeyGoScrapeSource},
+					},
+					GoScrapeUp: GoScrapeUpMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
+					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
 					ProcessPid:            ResourceAttributeConfig{Enabled: false},
 					ProcessRuntimeName:    ResourceAttributeConfig{Enabled: false},
 					ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: false},
+					ServerAddress:         ResourceAttributeConfig{Enabled: false},
 					ServiceInstanceID:     ResourceAttributeConfig{Enabled: false},
 					ServiceName:           ResourceAttributeConfig{Enabled: false},
+					URLFull:               ResourceAttributeConfig{Enabled: false},
 					VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: false},
 				},
 			},
@@ -142,7 +200,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -172,6 +230,18 @@ func TestGoGoroutineStateCountMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
 
+func TestGoMemoryClassUsedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().GoMemoryClassUsed
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []GoMemoryClassUsedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric go.memory.class.used doesn't have an attribute invalid, valid attributes: [go.memory.class]")
+
+	cfg = DefaultMetricsConfig().GoMemoryClassUsed
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
 func TestGoMemoryUsedMetricsConfig_Validate(t *testing.T) {
 	cfg := DefaultMetricsConfig().GoMemoryUsed
 	require.NoError(t, cfg.Validate())
@@ -180,6 +250,30 @@ func TestGoMemoryUsedMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric go.memory.used doesn't have an attribute invalid, valid attributes: [go.memory.type]")
 
 	cfg = DefaultMetricsConfig().GoMemoryUsed
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestGoScrapeDurationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().GoScrapeDuration
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []GoScrapeDurationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric go.scrape.duration doesn't have an attribute invalid, valid attributes: [go.scrape.source]")
+
+	cfg = DefaultMetricsConfig().GoScrapeDuration
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestGoScrapeUpMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().GoScrapeUp
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []GoScrapeUpMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric go.scrape.up doesn't have an attribute invalid, valid attributes: [go.scrape.source]")
+
+	cfg = DefaultMetricsConfig().GoScrapeUp
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
@@ -210,8 +304,10 @@ func TestResourceAttributesConfig(t *testing.T) {
 				ProcessPid:            ResourceAttributeConfig{Enabled: true},
 				ProcessRuntimeName:    ResourceAttributeConfig{Enabled: true},
 				ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: true},
+				ServerAddress:         ResourceAttributeConfig{Enabled: true},
 				ServiceInstanceID:     ResourceAttributeConfig{Enabled: true},
 				ServiceName:           ResourceAttributeConfig{Enabled: true},
+				URLFull:               ResourceAttributeConfig{Enabled: true},
 				VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: true},
 			},
 		},
@@ -222,8 +318,10 @@ func TestResourceAttributesConfig(t *testing.T) {
 				ProcessPid:            ResourceAttributeConfig{Enabled: false},
 				ProcessRuntimeName:    ResourceAttributeConfig{Enabled: false},
 				ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: false},
+				ServerAddress:         ResourceAttributeConfig{Enabled: false},
 				ServiceInstanceID:     ResourceAttributeConfig{Enabled: false},
 				ServiceName:           ResourceAttributeConfig{Enabled: false},
+				URLFull:               ResourceAttributeConfig{Enabled: false},
 				VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: false},
 			},
 		},

@@ -88,6 +88,76 @@ var MapAttributeGoGoroutineState = map[string]AttributeGoGoroutineState{
 	"waiting":   AttributeGoGoroutineStateWaiting,
 }
 
+// AttributeGoMemoryClass specifies the value go.memory.class attribute.
+type AttributeGoMemoryClass int
+
+const (
+	_ AttributeGoMemoryClass = iota
+	AttributeGoMemoryClassHeapFree
+	AttributeGoMemoryClassHeapObjects
+	AttributeGoMemoryClassHeapReleased
+	AttributeGoMemoryClassHeapStacks
+	AttributeGoMemoryClassHeapUnused
+	AttributeGoMemoryClassMetadataMcacheFree
+	AttributeGoMemoryClassMetadataMcacheInuse
+	AttributeGoMemoryClassMetadataMspanFree
+	AttributeGoMemoryClassMetadataMspanInuse
+	AttributeGoMemoryClassMetadataOther
+	AttributeGoMemoryClassOsStacks
+	AttributeGoMemoryClassOther
+	AttributeGoMemoryClassProfilingBuckets
+)
+
+// String returns the string representation of the AttributeGoMemoryClass.
+func (av AttributeGoMemoryClass) String() string {
+	switch av {
+	case AttributeGoMemoryClassHeapFree:
+		return "heap.free"
+	case AttributeGoMemoryClassHeapObjects:
+		return "heap.objects"
+	case AttributeGoMemoryClassHeapReleased:
+		return "heap.released"
+	case AttributeGoMemoryClassHeapStacks:
+		return "heap.stacks"
+	case AttributeGoMemoryClassHeapUnused:
+		return "heap.unused"
+	case AttributeGoMemoryClassMetadataMcacheFree:
+		return "metadata.mcache.free"
+	case AttributeGoMemoryClassMetadataMcacheInuse:
+		return "metadata.mcache.inuse"
+	case AttributeGoMemoryClassMetadataMspanFree:
+		return "metadata.mspan.free"
+	case AttributeGoMemoryClassMetadataMspanInuse:
+		return "metadata.mspan.inuse"
+	case AttributeGoMemoryClassMetadataOther:
+		return "metadata.other"
+	case AttributeGoMemoryClassOsStacks:
+		return "os_stacks"
+	case AttributeGoMemoryClassOther:
+		return "other"
+	case AttributeGoMemoryClassProfilingBuckets:
+		return "profiling.buckets"
+	}
+	return ""
+}
+
+// MapAttributeGoMemoryClass is a helper map of string to AttributeGoMemoryClass attribute value.
+var MapAttributeGoMemoryClass = map[string]AttributeGoMemoryClass{
+	"heap.free":             AttributeGoMemoryClassHeapFree,
+	"heap.objects":          AttributeGoMemoryClassHeapObjects,
+	"heap.released":         AttributeGoMemoryClassHeapReleased,
+	"heap.stacks":           AttributeGoMemoryClassHeapStacks,
+	"heap.unused":           AttributeGoMemoryClassHeapUnused,
+	"metadata.mcache.free":  AttributeGoMemoryClassMetadataMcacheFree,
+	"metadata.mcache.inuse": AttributeGoMemoryClassMetadataMcacheInuse,
+	"metadata.mspan.free":   AttributeGoMemoryClassMetadataMspanFree,
+	"metadata.mspan.inuse":  AttributeGoMemoryClassMetadataMspanInuse,
+	"metadata.other":        AttributeGoMemoryClassMetadataOther,
+	"os_stacks":             AttributeGoMemoryClassOsStacks,
+	"other":                 AttributeGoMemoryClassOther,
+	"profiling.buckets":     AttributeGoMemoryClassProfilingBuckets,
+}
+
 // AttributeGoMemoryType specifies the value go.memory.type attribute.
 type AttributeGoMemoryType int
 
@@ -114,6 +184,36 @@ var MapAttributeGoMemoryType = map[string]AttributeGoMemoryType{
 	"stack": AttributeGoMemoryTypeStack,
 }
 
+// AttributeGoScrapeSource specifies the value go.scrape.source attribute.
+type AttributeGoScrapeSource int
+
+const (
+	_ AttributeGoScrapeSource = iota
+	AttributeGoScrapeSourceExpvar
+	AttributeGoScrapeSourceGoroutines
+	AttributeGoScrapeSourcePrometheus
+)
+
+// String returns the string representation of the AttributeGoScrapeSource.
+func (av AttributeGoScrapeSource) String() string {
+	switch av {
+	case AttributeGoScrapeSourceExpvar:
+		return "expvar"
+	case AttributeGoScrapeSourceGoroutines:
+		return "goroutines"
+	case AttributeGoScrapeSourcePrometheus:
+		return "prometheus"
+	}
+	return ""
+}
+
+// MapAttributeGoScrapeSource is a helper map of string to AttributeGoScrapeSource attribute value.
+var MapAttributeGoScrapeSource = map[string]AttributeGoScrapeSource{
+	"expvar":     AttributeGoScrapeSourceExpvar,
+	"goroutines": AttributeGoScrapeSourceGoroutines,
+	"prometheus": AttributeGoScrapeSourcePrometheus,
+}
+
 var MetricsInfo = metricsInfo{
 	GoConfigGogc: metricInfo{
 		Name: "go.config.gogc",
@@ -138,11 +238,27 @@ var MetricsInfo = metricsInfo{
 	GoMemoryAllocations: metricInfo{
 		Name: "go.memory.allocations",
 	},
+	GoMemoryClassUsed: metricInfo{
+		Name:       "go.memory.class.used",
+		Attributes: []string{"go.memory.class"},
+	},
+	GoMemoryFrees: metricInfo{
+		Name: "go.memory.frees",
+	},
+	GoMemoryGcCyclePausesLost: metricInfo{
+		Name: "go.memory.gc.cycle.pauses.lost",
+	},
 	GoMemoryGcCycles: metricInfo{
 		Name: "go.memory.gc.cycles",
 	},
+	GoMemoryGcCyclesForced: metricInfo{
+		Name: "go.memory.gc.cycles.forced",
+	},
 	GoMemoryGcGoal: metricInfo{
 		Name: "go.memory.gc.goal",
+	},
+	GoMemoryHeapObjects: metricInfo{
+		Name: "go.memory.heap.objects",
 	},
 	GoMemoryLimit: metricInfo{
 		Name: "go.memory.limit",
@@ -154,21 +270,36 @@ var MetricsInfo = metricsInfo{
 	GoProcessorLimit: metricInfo{
 		Name: "go.processor.limit",
 	},
+	GoScrapeDuration: metricInfo{
+		Name:       "go.scrape.duration",
+		Attributes: []string{"go.scrape.source"},
+	},
+	GoScrapeUp: metricInfo{
+		Name:       "go.scrape.up",
+		Attributes: []string{"go.scrape.source"},
+	},
 }
 
 type metricsInfo struct {
-	GoConfigGogc          metricInfo
-	GoCPUTime             metricInfo
-	GoGoroutineCount      metricInfo
-	GoGoroutineCreated    metricInfo
-	GoGoroutineStateCount metricInfo
-	GoMemoryAllocated     metricInfo
-	GoMemoryAllocations   metricInfo
-	GoMemoryGcCycles      metricInfo
-	GoMemoryGcGoal        metricInfo
-	GoMemoryLimit         metricInfo
-	GoMemoryUsed          metricInfo
-	GoProcessorLimit      metricInfo
+	GoConfigGogc              metricInfo
+	GoCPUTime                 metricInfo
+	GoGoroutineCount          metricInfo
+	GoGoroutineCreated        metricInfo
+	GoGoroutineStateCount     metricInfo
+	GoMemoryAllocated         metricInfo
+	GoMemoryAllocations       metricInfo
+	GoMemoryClassUsed         metricInfo
+	GoMemoryFrees             metricInfo
+	GoMemoryGcCyclePausesLost metricInfo
+	GoMemoryGcCycles          metricInfo
+	GoMemoryGcCyclesForced    metricInfo
+	GoMemoryGcGoal            metricInfo
+	GoMemoryHeapObjects       metricInfo
+	GoMemoryLimit             metricInfo
+	GoMemoryUsed              metricInfo
+	GoProcessorLimit          metricInfo
+	GoScrapeDuration          metricInfo
+	GoScrapeUp                metricInfo
 }
 
 type metricInfo struct {
@@ -618,6 +749,201 @@ func newMetricGoMemoryAllocations(cfg GoMemoryAllocationsMetricConfig) metricGoM
 	return m
 }
 
+type metricGoMemoryClassUsed struct {
+	data          pmetric.Metric                // data buffer for generated metric.
+	config        GoMemoryClassUsedMetricConfig // metric config provided by user.
+	capacity      int                           // max observed number of data points added to the metric.
+	aggDataPoints []int64                       // slice containing number of aggregated datapoints at each index
+}
+
+// init fills go.memory.class.used metric with initial data.
+func (m *metricGoMemoryClassUsed) init() {
+	m.data.SetName("go.memory.class.used")
+	m.data.SetDescription("Memory the Go runtime mapped, by class; the classes add up to all mapped memory.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricGoMemoryClassUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, goMemoryClassAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, GoMemoryClassUsedMetricAttributeKeyGoMemoryClass) {
+		dp.Attributes().PutStr("go.memory.class", goMemoryClassAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoMemoryClassUsed) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoMemoryClassUsed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoMemoryClassUsed(cfg GoMemoryClassUsedMetricConfig) metricGoMemoryClassUsed {
+	m := metricGoMemoryClassUsed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoMemoryFrees struct {
+	data     pmetric.Metric            // data buffer for generated metric.
+	config   GoMemoryFreesMetricConfig // metric config provided by user.
+	capacity int                       // max observed number of data points added to the metric.
+}
+
+// init fills go.memory.frees metric with initial data.
+func (m *metricGoMemoryFrees) init() {
+	m.data.SetName("go.memory.frees")
+	m.data.SetDescription("Count of heap objects freed.")
+	m.data.SetUnit("{object}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoMemoryFrees) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoMemoryFrees) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoMemoryFrees) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoMemoryFrees(cfg GoMemoryFreesMetricConfig) metricGoMemoryFrees {
+	m := metricGoMemoryFrees{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoMemoryGcCyclePausesLost struct {
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   GoMemoryGcCyclePausesLostMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
+}
+
+// init fills go.memory.gc.cycle.pauses.lost metric with initial data.
+func (m *metricGoMemoryGcCyclePausesLost) init() {
+	m.data.SetName("go.memory.gc.cycle.pauses.lost")
+	m.data.SetDescription("GC cycles whose pause fell out of the 256-entry memstats ring between two scrapes, so it is not in go.memory.gc.cycle.pause.duration.")
+	m.data.SetUnit("{gc_cycle}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoMemoryGcCyclePausesLost) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoMemoryGcCyclePausesLost) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoMemoryGcCyclePausesLost) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoMemoryGcCyclePausesLost(cfg GoMemoryGcCyclePausesLostMetricConfig) metricGoMemoryGcCyclePausesLost {
+	m := metricGoMemoryGcCyclePausesLost{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricGoMemoryGcCycles struct {
 	data     pmetric.Metric               // data buffer for generated metric.
 	config   GoMemoryGcCyclesMetricConfig // metric config provided by user.
@@ -670,6 +996,58 @@ func newMetricGoMemoryGcCycles(cfg GoMemoryGcCyclesMetricConfig) metricGoMemoryG
 	return m
 }
 
+type metricGoMemoryGcCyclesForced struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   GoMemoryGcCyclesForcedMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills go.memory.gc.cycles.forced metric with initial data.
+func (m *metricGoMemoryGcCyclesForced) init() {
+	m.data.SetName("go.memory.gc.cycles.forced")
+	m.data.SetDescription("Count of GC cycles forced by the application (runtime.GC, debug.FreeOSMemory).")
+	m.data.SetUnit("{gc_cycle}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoMemoryGcCyclesForced) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoMemoryGcCyclesForced) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoMemoryGcCyclesForced) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoMemoryGcCyclesForced(cfg GoMemoryGcCyclesForcedMetricConfig) metricGoMemoryGcCyclesForced {
+	m := metricGoMemoryGcCyclesForced{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricGoMemoryGcGoal struct {
 	data     pmetric.Metric             // data buffer for generated metric.
 	config   GoMemoryGcGoalMetricConfig // metric config provided by user.
@@ -714,6 +1092,58 @@ func (m *metricGoMemoryGcGoal) emit(metrics pmetric.MetricSlice) {
 
 func newMetricGoMemoryGcGoal(cfg GoMemoryGcGoalMetricConfig) metricGoMemoryGcGoal {
 	m := metricGoMemoryGcGoal{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoMemoryHeapObjects struct {
+	data     pmetric.Metric                  // data buffer for generated metric.
+	config   GoMemoryHeapObjectsMetricConfig // metric config provided by user.
+	capacity int                             // max observed number of data points added to the metric.
+}
+
+// init fills go.memory.heap.objects metric with initial data.
+func (m *metricGoMemoryHeapObjects) init() {
+	m.data.SetName("go.memory.heap.objects")
+	m.data.SetDescription("Count of objects on the heap, live or not yet swept.")
+	m.data.SetUnit("{object}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoMemoryHeapObjects) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoMemoryHeapObjects) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoMemoryHeapObjects) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoMemoryHeapObjects(cfg GoMemoryHeapObjectsMetricConfig) metricGoMemoryHeapObjects {
+	m := metricGoMemoryHeapObjects{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -917,28 +1347,213 @@ func newMetricGoProcessorLimit(cfg GoProcessorLimitMetricConfig) metricGoProcess
 	return m
 }
 
+type metricGoScrapeDuration struct {
+	data          pmetric.Metric               // data buffer for generated metric.
+	config        GoScrapeDurationMetricConfig // metric config provided by user.
+	capacity      int                          // max observed number of data points added to the metric.
+	aggDataPoints []float64                    // slice containing number of aggregated datapoints at each index
+}
+
+// init fills go.scrape.duration metric with initial data.
+func (m *metricGoScrapeDuration) init() {
+	m.data.SetName("go.scrape.duration")
+	m.data.SetDescription("How long the last read of a target's source took.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricGoScrapeDuration) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, goScrapeSourceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, GoScrapeDurationMetricAttributeKeyGoScrapeSource) {
+		dp.Attributes().PutStr("go.scrape.source", goScrapeSourceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoScrapeDuration) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoScrapeDuration) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoScrapeDuration(cfg GoScrapeDurationMetricConfig) metricGoScrapeDuration {
+	m := metricGoScrapeDuration{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoScrapeUp struct {
+	data          pmetric.Metric         // data buffer for generated metric.
+	config        GoScrapeUpMetricConfig // metric config provided by user.
+	capacity      int                    // max observed number of data points added to the metric.
+	aggDataPoints []int64                // slice containing number of aggregated datapoints at each index
+}
+
+// init fills go.scrape.up metric with initial data.
+func (m *metricGoScrapeUp) init() {
+	m.data.SetName("go.scrape.up")
+	m.data.SetDescription("1 if the last read of a target's source succeeded, 0 if it failed.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricGoScrapeUp) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, goScrapeSourceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, GoScrapeUpMetricAttributeKeyGoScrapeSource) {
+		dp.Attributes().PutStr("go.scrape.source", goScrapeSourceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoScrapeUp) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoScrapeUp) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoScrapeUp(cfg GoScrapeUpMetricConfig) metricGoScrapeUp {
+	m := metricGoScrapeUp{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
-	config                         MetricsBuilderConfig // config of the metrics builder.
-	startTime                      pcommon.Timestamp    // start time that will be applied to all recorded data points.
-	metricsCapacity                int                  // maximum observed number of metrics per resource.
-	metricsBuffer                  pmetric.Metrics      // accumulates metrics data before emitting.
-	buildInfo                      component.BuildInfo  // contains version information.
-	resourceAttributeIncludeFilter map[string]filter.Filter
-	resourceAttributeExcludeFilter map[string]filter.Filter
-	metricGoConfigGogc             metricGoConfigGogc
-	metricGoCPUTime                metricGoCPUTime
-	metricGoGoroutineCount         metricGoGoroutineCount
-	metricGoGoroutineCreated       metricGoGoroutineCreated
-	metricGoGoroutineStateCount    metricGoGoroutineStateCount
-	metricGoMemoryAllocated        metricGoMemoryAllocated
-	metricGoMemoryAllocations      metricGoMemoryAllocations
-	metricGoMemoryGcCycles         metricGoMemoryGcCycles
-	metricGoMemoryGcGoal           metricGoMemoryGcGoal
-	metricGoMemoryLimit            metricGoMemoryLimit
-	metricGoMemoryUsed             metricGoMemoryUsed
-	metricGoProcessorLimit         metricGoProcessorLimit
+	config                          MetricsBuilderConfig // config of the metrics builder.
+	startTime                       pcommon.Timestamp    // start time that will be applied to all recorded data points.
+	metricsCapacity                 int                  // maximum observed number of metrics per resource.
+	metricsBuffer                   pmetric.Metrics      // accumulates metrics data before emitting.
+	buildInfo                       component.BuildInfo  // contains version information.
+	resourceAttributeIncludeFilter  map[string]filter.Filter
+	resourceAttributeExcludeFilter  map[string]filter.Filter
+	metricGoConfigGogc              metricGoConfigGogc
+	metricGoCPUTime                 metricGoCPUTime
+	metricGoGoroutineCount          metricGoGoroutineCount
+	metricGoGoroutineCreated        metricGoGoroutineCreated
+	metricGoGoroutineStateCount     metricGoGoroutineStateCount
+	metricGoMemoryAllocated         metricGoMemoryAllocated
+	metricGoMemoryAllocations       metricGoMemoryAllocations
+	metricGoMemoryClassUsed         metricGoMemoryClassUsed
+	metricGoMemoryFrees             metricGoMemoryFrees
+	metricGoMemoryGcCyclePausesLost metricGoMemoryGcCyclePausesLost
+	metricGoMemoryGcCycles          metricGoMemoryGcCycles
+	metricGoMemoryGcCyclesForced    metricGoMemoryGcCyclesForced
+	metricGoMemoryGcGoal            metricGoMemoryGcGoal
+	metricGoMemoryHeapObjects       metricGoMemoryHeapObjects
+	metricGoMemoryLimit             metricGoMemoryLimit
+	metricGoMemoryUsed              metricGoMemoryUsed
+	metricGoProcessorLimit          metricGoProcessorLimit
+	metricGoScrapeDuration          metricGoScrapeDuration
+	metricGoScrapeUp                metricGoScrapeUp
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -960,24 +1575,31 @@ func WithStartTime(startTime pcommon.Timestamp) MetricBuilderOption {
 }
 func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, options ...MetricBuilderOption) *MetricsBuilder {
 	mb := &MetricsBuilder{
-		config:                         mbc,
-		startTime:                      pcommon.NewTimestampFromTime(time.Now()),
-		metricsBuffer:                  pmetric.NewMetrics(),
-		buildInfo:                      settings.BuildInfo,
-		metricGoConfigGogc:             newMetricGoConfigGogc(mbc.Metrics.GoConfigGogc),
-		metricGoCPUTime:                newMetricGoCPUTime(mbc.Metrics.GoCPUTime),
-		metricGoGoroutineCount:         newMetricGoGoroutineCount(mbc.Metrics.GoGoroutineCount),
-		metricGoGoroutineCreated:       newMetricGoGoroutineCreated(mbc.Metrics.GoGoroutineCreated),
-		metricGoGoroutineStateCount:    newMetricGoGoroutineStateCount(mbc.Metrics.GoGoroutineStateCount),
-		metricGoMemoryAllocated:        newMetricGoMemoryAllocated(mbc.Metrics.GoMemoryAllocated),
-		metricGoMemoryAllocations:      newMetricGoMemoryAllocations(mbc.Metrics.GoMemoryAllocations),
-		metricGoMemoryGcCycles:         newMetricGoMemoryGcCycles(mbc.Metrics.GoMemoryGcCycles),
-		metricGoMemoryGcGoal:           newMetricGoMemoryGcGoal(mbc.Metrics.GoMemoryGcGoal),
-		metricGoMemoryLimit:            newMetricGoMemoryLimit(mbc.Metrics.GoMemoryLimit),
-		metricGoMemoryUsed:             newMetricGoMemoryUsed(mbc.Metrics.GoMemoryUsed),
-		metricGoProcessorLimit:         newMetricGoProcessorLimit(mbc.Metrics.GoProcessorLimit),
-		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
-		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
+		config:                          mbc,
+		startTime:                       pcommon.NewTimestampFromTime(time.Now()),
+		metricsBuffer:                   pmetric.NewMetrics(),
+		buildInfo:                       settings.BuildInfo,
+		metricGoConfigGogc:              newMetricGoConfigGogc(mbc.Metrics.GoConfigGogc),
+		metricGoCPUTime:                 newMetricGoCPUTime(mbc.Metrics.GoCPUTime),
+		metricGoGoroutineCount:          newMetricGoGoroutineCount(mbc.Metrics.GoGoroutineCount),
+		metricGoGoroutineCreated:        newMetricGoGoroutineCreated(mbc.Metrics.GoGoroutineCreated),
+		metricGoGoroutineStateCount:     newMetricGoGoroutineStateCount(mbc.Metrics.GoGoroutineStateCount),
+		metricGoMemoryAllocated:         newMetricGoMemoryAllocated(mbc.Metrics.GoMemoryAllocated),
+		metricGoMemoryAllocations:       newMetricGoMemoryAllocations(mbc.Metrics.GoMemoryAllocations),
+		metricGoMemoryClassUsed:         newMetricGoMemoryClassUsed(mbc.Metrics.GoMemoryClassUsed),
+		metricGoMemoryFrees:             newMetricGoMemoryFrees(mbc.Metrics.GoMemoryFrees),
+		metricGoMemoryGcCyclePausesLost: newMetricGoMemoryGcCyclePausesLost(mbc.Metrics.GoMemoryGcCyclePausesLost),
+		metricGoMemoryGcCycles:          newMetricGoMemoryGcCycles(mbc.Metrics.GoMemoryGcCycles),
+		metricGoMemoryGcCyclesForced:    newMetricGoMemoryGcCyclesForced(mbc.Metrics.GoMemoryGcCyclesForced),
+		metricGoMemoryGcGoal:            newMetricGoMemoryGcGoal(mbc.Metrics.GoMemoryGcGoal),
+		metricGoMemoryHeapObjects:       newMetricGoMemoryHeapObjects(mbc.Metrics.GoMemoryHeapObjects),
+		metricGoMemoryLimit:             newMetricGoMemoryLimit(mbc.Metrics.GoMemoryLimit),
+		metricGoMemoryUsed:              newMetricGoMemoryUsed(mbc.Metrics.GoMemoryUsed),
+		metricGoProcessorLimit:          newMetricGoProcessorLimit(mbc.Metrics.GoProcessorLimit),
+		metricGoScrapeDuration:          newMetricGoScrapeDuration(mbc.Metrics.GoScrapeDuration),
+		metricGoScrapeUp:                newMetricGoScrapeUp(mbc.Metrics.GoScrapeUp),
+		resourceAttributeIncludeFilter:  make(map[string]filter.Filter),
+		resourceAttributeExcludeFilter:  make(map[string]filter.Filter),
 	}
 	if mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["process.executable.name"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude)
@@ -1003,6 +1625,12 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	if mbc.ResourceAttributes.ProcessRuntimeVersion.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["process.runtime.version"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessRuntimeVersion.MetricsExclude)
 	}
+	if mbc.ResourceAttributes.ServerAddress.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["server.address"] = filter.CreateFilter(mbc.ResourceAttributes.ServerAddress.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ServerAddress.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["server.address"] = filter.CreateFilter(mbc.ResourceAttributes.ServerAddress.MetricsExclude)
+	}
 	if mbc.ResourceAttributes.ServiceInstanceID.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["service.instance.id"] = filter.CreateFilter(mbc.ResourceAttributes.ServiceInstanceID.MetricsInclude)
 	}
@@ -1014,6 +1642,12 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	}
 	if mbc.ResourceAttributes.ServiceName.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["service.name"] = filter.CreateFilter(mbc.ResourceAttributes.ServiceName.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.URLFull.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["url.full"] = filter.CreateFilter(mbc.ResourceAttributes.URLFull.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.URLFull.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["url.full"] = filter.CreateFilter(mbc.ResourceAttributes.URLFull.MetricsExclude)
 	}
 	if mbc.ResourceAttributes.VcsRefHeadRevision.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["vcs.ref.head.revision"] = filter.CreateFilter(mbc.ResourceAttributes.VcsRefHeadRevision.MetricsInclude)
@@ -1098,11 +1732,18 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricGoGoroutineStateCount.emit(ils.Metrics())
 	mb.metricGoMemoryAllocated.emit(ils.Metrics())
 	mb.metricGoMemoryAllocations.emit(ils.Metrics())
+	mb.metricGoMemoryClassUsed.emit(ils.Metrics())
+	mb.metricGoMemoryFrees.emit(ils.Metrics())
+	mb.metricGoMemoryGcCyclePausesLost.emit(ils.Metrics())
 	mb.metricGoMemoryGcCycles.emit(ils.Metrics())
+	mb.metricGoMemoryGcCyclesForced.emit(ils.Metrics())
 	mb.metricGoMemoryGcGoal.emit(ils.Metrics())
+	mb.metricGoMemoryHeapObjects.emit(ils.Metrics())
 	mb.metricGoMemoryLimit.emit(ils.Metrics())
 	mb.metricGoMemoryUsed.emit(ils.Metrics())
 	mb.metricGoProcessorLimit.emit(ils.Metrics())
+	mb.metricGoScrapeDuration.emit(ils.Metrics())
+	mb.metricGoScrapeUp.emit(ils.Metrics())
 
 	for _, op := range options {
 		op.apply(rm)
@@ -1169,14 +1810,39 @@ func (mb *MetricsBuilder) RecordGoMemoryAllocationsDataPoint(ts pcommon.Timestam
 	mb.metricGoMemoryAllocations.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordGoMemoryClassUsedDataPoint adds a data point to go.memory.class.used metric.
+func (mb *MetricsBuilder) RecordGoMemoryClassUsedDataPoint(ts pcommon.Timestamp, val int64, goMemoryClassAttributeValue AttributeGoMemoryClass) {
+	mb.metricGoMemoryClassUsed.recordDataPoint(mb.startTime, ts, val, goMemoryClassAttributeValue.String())
+}
+
+// RecordGoMemoryFreesDataPoint adds a data point to go.memory.frees metric.
+func (mb *MetricsBuilder) RecordGoMemoryFreesDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoMemoryFrees.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordGoMemoryGcCyclePausesLostDataPoint adds a data point to go.memory.gc.cycle.pauses.lost metric.
+func (mb *MetricsBuilder) RecordGoMemoryGcCyclePausesLostDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoMemoryGcCyclePausesLost.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordGoMemoryGcCyclesDataPoint adds a data point to go.memory.gc.cycles metric.
 func (mb *MetricsBuilder) RecordGoMemoryGcCyclesDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricGoMemoryGcCycles.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordGoMemoryGcCyclesForcedDataPoint adds a data point to go.memory.gc.cycles.forced metric.
+func (mb *MetricsBuilder) RecordGoMemoryGcCyclesForcedDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoMemoryGcCyclesForced.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordGoMemoryGcGoalDataPoint adds a data point to go.memory.gc.goal metric.
 func (mb *MetricsBuilder) RecordGoMemoryGcGoalDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricGoMemoryGcGoal.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordGoMemoryHeapObjectsDataPoint adds a data point to go.memory.heap.objects metric.
+func (mb *MetricsBuilder) RecordGoMemoryHeapObjectsDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoMemoryHeapObjects.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordGoMemoryLimitDataPoint adds a data point to go.memory.limit metric.
@@ -1192,6 +1858,16 @@ func (mb *MetricsBuilder) RecordGoMemoryUsedDataPoint(ts pcommon.Timestamp, val 
 // RecordGoProcessorLimitDataPoint adds a data point to go.processor.limit metric.
 func (mb *MetricsBuilder) RecordGoProcessorLimitDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricGoProcessorLimit.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordGoScrapeDurationDataPoint adds a data point to go.scrape.duration metric.
+func (mb *MetricsBuilder) RecordGoScrapeDurationDataPoint(ts pcommon.Timestamp, val float64, goScrapeSourceAttributeValue AttributeGoScrapeSource) {
+	mb.metricGoScrapeDuration.recordDataPoint(mb.startTime, ts, val, goScrapeSourceAttributeValue.String())
+}
+
+// RecordGoScrapeUpDataPoint adds a data point to go.scrape.up metric.
+func (mb *MetricsBuilder) RecordGoScrapeUpDataPoint(ts pcommon.Timestamp, val int64, goScrapeSourceAttributeValue AttributeGoScrapeSource) {
+	mb.metricGoScrapeUp.recordDataPoint(mb.startTime, ts, val, goScrapeSourceAttributeValue.String())
 }
 
 // Reset resets metrics builder to its initial state. It should be used when external metrics source is restarted,

@@ -69,7 +69,10 @@ func TestMetricsBuilder(t *testing.T) {
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
 			aggMap["go.cpu.time"] = mb.metricGoCPUTime.config.AggregationStrategy
 			aggMap["go.goroutine.state.count"] = mb.metricGoGoroutineStateCount.config.AggregationStrategy
+			aggMap["go.memory.class.used"] = mb.metricGoMemoryClassUsed.config.AggregationStrategy
 			aggMap["go.memory.used"] = mb.metricGoMemoryUsed.config.AggregationStrategy
+			aggMap["go.scrape.duration"] = mb.metricGoScrapeDuration.config.AggregationStrategy
+			aggMap["go.scrape.up"] = mb.metricGoScrapeUp.config.AggregationStrategy
 
 			expectedWarnings := 0
 			if tt.metricsSet != testDataSetReag {
@@ -107,10 +110,28 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordGoMemoryAllocationsDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordGoMemoryClassUsedDataPoint(ts, 1, AttributeGoMemoryClassHeapFree)
+			if tt.name == "reaggregate_set" {
+				mb.RecordGoMemoryClassUsedDataPoint(ts, 3, AttributeGoMemoryClassHeapObjects)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoMemoryFreesDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoMemoryGcCyclePausesLostDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordGoMemoryGcCyclesDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordGoMemoryGcCyclesForcedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordGoMemoryGcGoalDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoMemoryHeapObjectsDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordGoMemoryLimitDataPoint(ts, 1)
@@ -123,21 +144,38 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordGoProcessorLimitDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoScrapeDurationDataPoint(ts, 1, AttributeGoScrapeSourceExpvar)
+			if tt.name == "reaggregate_set" {
+				mb.RecordGoScrapeDurationDataPoint(ts, 3, AttributeGoScrapeSourceGoroutines)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoScrapeUpDataPoint(ts, 1, AttributeGoScrapeSourceExpvar)
+			if tt.name == "reaggregate_set" {
+				mb.RecordGoScrapeUpDataPoint(ts, 3, AttributeGoScrapeSourceGoroutines)
+			}
 
 			rb := mb.NewResourceBuilder()
 			rb.SetProcessExecutableName("process.executable.name-val")
 			rb.SetProcessPid(11)
 			rb.SetProcessRuntimeName("process.runtime.name-val")
 			rb.SetProcessRuntimeVersion("process.runtime.version-val")
+			rb.SetServerAddress("server.address-val")
 			rb.SetServiceInstanceID("service.instance.id-val")
 			rb.SetServiceName("service.name-val")
+			rb.SetURLFull("url.full-val")
 			rb.SetVcsRefHeadRevision("vcs.ref.head.revision-val")
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
 				assert.Empty(t, mb.metricGoCPUTime.aggDataPoints)
 				assert.Empty(t, mb.metricGoGoroutineStateCount.aggDataPoints)
+				assert.Empty(t, mb.metricGoMemoryClassUsed.aggDataPoints)
 				assert.Empty(t, mb.metricGoMemoryUsed.aggDataPoints)
+				assert.Empty(t, mb.metricGoScrapeDuration.aggDataPoints)
+				assert.Empty(t, mb.metricGoScrapeUp.aggDataPoints)
 			}
 
 			if tt.expectEmpty {
@@ -323,12 +361,98 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.memory.class.used":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["go.memory.class.used"], "Found a duplicate in the metrics slice: go.memory.class.used")
+						validatedMetrics["go.memory.class.used"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Memory the Go runtime mapped, by class; the classes add up to all mapped memory.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						goMemoryClassAttrVal, ok := dp.Attributes().Get("go.memory.class")
+						assert.True(t, ok)
+						assert.Equal(t, "heap.free", goMemoryClassAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["go.memory.class.used"], "Found a duplicate in the metrics slice: go.memory.class.used")
+						validatedMetrics["go.memory.class.used"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Memory the Go runtime mapped, by class; the classes add up to all mapped memory.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["go.memory.class.used"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("go.memory.class")
+						assert.False(t, ok)
+					}
+				case "go.memory.frees":
+					assert.False(t, validatedMetrics["go.memory.frees"], "Found a duplicate in the metrics slice: go.memory.frees")
+					validatedMetrics["go.memory.frees"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Count of heap objects freed.", mi.Description())
+					assert.Equal(t, "{object}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.memory.gc.cycle.pauses.lost":
+					assert.False(t, validatedMetrics["go.memory.gc.cycle.pauses.lost"], "Found a duplicate in the metrics slice: go.memory.gc.cycle.pauses.lost")
+					validatedMetrics["go.memory.gc.cycle.pauses.lost"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "GC cycles whose pause fell out of the 256-entry memstats ring between two scrapes, so it is not in go.memory.gc.cycle.pause.duration.", mi.Description())
+					assert.Equal(t, "{gc_cycle}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "go.memory.gc.cycles":
 					assert.False(t, validatedMetrics["go.memory.gc.cycles"], "Found a duplicate in the metrics slice: go.memory.gc.cycles")
 					validatedMetrics["go.memory.gc.cycles"] = true
 					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
 					assert.Equal(t, "Count of completed GC cycles.", mi.Description())
+					assert.Equal(t, "{gc_cycle}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.memory.gc.cycles.forced":
+					assert.False(t, validatedMetrics["go.memory.gc.cycles.forced"], "Found a duplicate in the metrics slice: go.memory.gc.cycles.forced")
+					validatedMetrics["go.memory.gc.cycles.forced"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Count of GC cycles forced by the application (runtime.GC, debug.FreeOSMemory).", mi.Description())
 					assert.Equal(t, "{gc_cycle}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -344,6 +468,20 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
 					assert.Equal(t, "Heap size target for the end of the GC cycle.", mi.Description())
 					assert.Equal(t, "By", mi.Unit())
+					assert.False(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.memory.heap.objects":
+					assert.False(t, validatedMetrics["go.memory.heap.objects"], "Found a duplicate in the metrics slice: go.memory.heap.objects")
+					validatedMetrics["go.memory.heap.objects"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Count of objects on the heap, live or not yet swept.", mi.Description())
+					assert.Equal(t, "{object}", mi.Unit())
 					assert.False(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
 					dp := mi.Sum().DataPoints().At(0)
@@ -423,6 +561,86 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.scrape.duration":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["go.scrape.duration"], "Found a duplicate in the metrics slice: go.scrape.duration")
+						validatedMetrics["go.scrape.duration"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "How long the last read of a target's source took.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						goScrapeSourceAttrVal, ok := dp.Attributes().Get("go.scrape.source")
+						assert.True(t, ok)
+						assert.Equal(t, "expvar", goScrapeSourceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["go.scrape.duration"], "Found a duplicate in the metrics slice: go.scrape.duration")
+						validatedMetrics["go.scrape.duration"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "How long the last read of a target's source took.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["go.scrape.duration"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("go.scrape.source")
+						assert.False(t, ok)
+					}
+				case "go.scrape.up":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["go.scrape.up"], "Found a duplicate in the metrics slice: go.scrape.up")
+						validatedMetrics["go.scrape.up"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "1 if the last read of a target's source succeeded, 0 if it failed.", mi.Description())
+						assert.Equal(t, "1", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						goScrapeSourceAttrVal, ok := dp.Attributes().Get("go.scrape.source")
+						assert.True(t, ok)
+						assert.Equal(t, "expvar", goScrapeSourceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["go.scrape.up"], "Found a duplicate in the metrics slice: go.scrape.up")
+						validatedMetrics["go.scrape.up"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "1 if the last read of a target's source succeeded, 0 if it failed.", mi.Description())
+						assert.Equal(t, "1", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["go.scrape.up"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("go.scrape.source")
+						assert.False(t, ok)
+					}
 				}
 			}
 		})

@@ -49,6 +49,13 @@ func (rb *ResourceBuilder) SetProcessRuntimeVersion(val string) {
 	}
 }
 
+// SetServerAddress sets provided value as "server.address" attribute.
+func (rb *ResourceBuilder) SetServerAddress(val string) {
+	if rb.config.ServerAddress.Enabled {
+		rb.res.Attributes().PutStr("server.address", val)
+	}
+}
+
 // SetServiceInstanceID sets provided value as "service.instance.id" attribute.
 func (rb *ResourceBuilder) SetServiceInstanceID(val string) {
 	if rb.config.ServiceInstanceID.Enabled {
@@ -60,6 +67,13 @@ func (rb *ResourceBuilder) SetServiceInstanceID(val string) {
 func (rb *ResourceBuilder) SetServiceName(val string) {
 	if rb.config.ServiceName.Enabled {
 		rb.res.Attributes().PutStr("service.name", val)
+	}
+}
+
+// SetURLFull sets provided value as "url.full" attribute.
+func (rb *ResourceBuilder) SetURLFull(val string) {
+	if rb.config.URLFull.Enabled {
+		rb.res.Attributes().PutStr("url.full", val)
 	}
 }
 

@@ -17,8 +17,10 @@ func TestResourceBuilder(t *testing.T) {
 			rb.SetProcessPid(11)
 			rb.SetProcessRuntimeName("process.runtime.name-val")
 			rb.SetProcessRuntimeVersion("process.runtime.version-val")
+			rb.SetServerAddress("server.address-val")
 			rb.SetServiceInstanceID("service.instance.id-val")
 			rb.SetServiceName("service.name-val")
+			rb.SetURLFull("url.full-val")
 			rb.SetVcsRefHeadRevision("vcs.ref.head.revision-val")
 
 			res := rb.Emit()
@@ -26,9 +28,9 @@ func TestResourceBuilder(t *testing.T) {
 
 			switch tt {
 			case "default":
-				assert.Equal(t, 7, res.Attributes().Len())
+				assert.Equal(t, 9, res.Attributes().Len())
 			case "all_set":
-				assert.Equal(t, 7, res.Attributes().Len())
+				assert.Equal(t, 9, res.Attributes().Len())
 			case "none_set":
 				assert.Equal(t, 0, res.Attributes().Len())
 				return
@@ -55,6 +57,11 @@ func TestResourceBuilder(t *testing.T) {
 			if ok {
 				assert.Equal(t, "process.runtime.version-val", processRuntimeVersionAttrVal.Str())
 			}
+			serverAddressAttrVal, ok := res.Attributes().Get("server.address")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "server.address-val", serverAddressAttrVal.Str())
+			}
 			serviceInstanceIDAttrVal, ok := res.Attributes().Get("service.instance.id")
 			assert.True(t, ok)
 			if ok {
@@ -64,6 +71,11 @@ func TestResourceBuilder(t *testing.T) {
 			assert.True(t, ok)
 			if ok {
 				assert.Equal(t, "service.name-val", serviceNameAttrVal.Str())
+			}
+			urlFullAttrVal, ok := res.Attributes().Get("url.full")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "url.full-val", urlFullAttrVal.Str())
 			}
 			vcsRefHeadRevisionAttrVal, ok := res.Attributes().Get("vcs.ref.head.revision")
 			assert.True(t, ok)
