@@ -12,7 +12,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 
-.PHONY: all run build generate tidy fmt check lint test test-deps unit e2e fuzz bench clean
+.PHONY: all run demo build generate tidy fmt check lint test test-deps unit e2e fuzz bench clean
 
 all: build
 
@@ -24,6 +24,16 @@ build:
 run: build
 	@echo "otelcol-goruntime: data in ./data/tsdb, Prometheus query API at http://127.0.0.1:9480 (try: curl 'http://127.0.0.1:9480/api/v1/query?query=go_goroutine_count')"
 	./$(BIN) --config config/default.yaml
+
+## demo: start three demo services and the collector scraping them (config/demo.yaml)
+demo: build
+	$(GO) build -o bin/demoservice ./examples/demoservice
+	@echo "demo services on 127.0.0.1:6061-6063; query API at http://127.0.0.1:9480"
+	@trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	./bin/demoservice -listen 127.0.0.1:6061 -gc-every 2s > /dev/null & \
+	./bin/demoservice -listen 127.0.0.1:6062 -leak-per-second 2 > /dev/null & \
+	./bin/demoservice -listen 127.0.0.1:6063 -burst-after 60s -burst-bytes 268435456 -alloc-bytes-per-second 33554432 > /dev/null & \
+	./$(BIN) --config config/demo.yaml
 
 ## generate: regenerate component metadata (mdatagen) and the distribution (ocb)
 generate:

@@ -82,6 +82,8 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 
 	rb := t.mb.NewResourceBuilder()
 	rb.SetServiceName(t.s.Name)
+	// host:port, which Prometheus' OTLP translation turns into instance.
+	rb.SetServiceInstanceID(t.s.Endpoint.Host)
 	rb.SetURLFull(t.s.Endpoint.String())
 	rb.SetServerAddress(t.s.Endpoint.Hostname())
 	rb.SetProcessRuntimeName("go")

@@ -87,6 +87,8 @@ func TestPauseHistogramIsExact(t *testing.T) {
 	res := md.ResourceMetrics().At(0).Resource().Attributes()
 	name, _ := res.Get("service.name")
 	assert.Equal(t, "svc", name.Str())
+	inst, _ := res.Get("service.instance.id")
+	assert.Equal(t, tg.s.Endpoint.Host, inst.Str())
 	env, _ := res.Get("deployment.environment.name")
 	assert.Equal(t, "test", env.Str())
 	var classes int64
