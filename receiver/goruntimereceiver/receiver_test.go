@@ -46,8 +46,9 @@ func TestReceiverDeliversSelfMetrics(t *testing.T) {
 	assertStr(t, res, "service.name", "otelcol-test")
 	assertStr(t, res, "service.instance.id", "abc-123")
 	assertStr(t, res, "process.runtime.name", "go")
-	// 18 sum points, the two histograms, and the memory limit if one is set.
-	want := 20
+	// 34 sum points (13 of them memory classes), the two histograms, and
+	// the memory limit if one is set.
+	want := 36
 	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		want++
 	}

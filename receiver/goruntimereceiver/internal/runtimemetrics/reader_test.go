@@ -13,25 +13,33 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestReadGivesEveryKeyOnThisRuntime(t *testing.T) {
-	r := NewReader()
-	s := r.Read()
-	for k := range numKeys {
-		if r.Name(k) == "" {
-			t.Errorf("key %d (%s) missing on %s", k, names[k], runtime.Version())
-		}
+const (
+	goroutines = "/sched/goroutines:goroutines"
+	waiting    = "/sched/goroutines/waiting:goroutines"
+	created    = "/sched/goroutines-created:goroutines"
+	userCPU    = "/cpu/classes/user:cpu-seconds"
+	memLimit   = "/gc/gomemlimit:bytes"
+	pauses     = "/sched/pauses/total/gc:seconds"
+)
+
+func TestUnsupportedNamesAreAbsent(t *testing.T) {
+	r := NewReader(goroutines, "/no/such:metric", goroutines)
+	r.Read()
+	if !r.Has(goroutines) || r.Has("/no/such:metric") {
+		t.Fatal("Has does not match what the runtime supports")
 	}
-	if _, ok := s.Histogram(KeySchedLatencies); !ok {
-		t.Error("no scheduler latency histogram")
+	if _, ok := r.Int("/no/such:metric"); ok {
+		t.Error("a metric the runtime lacks must read as absent")
 	}
-	if r.Name(KeyGCPauses) != GCPauses {
-		t.Errorf("pause histogram read from %q, want %q", r.Name(KeyGCPauses), GCPauses)
+	if _, ok := r.Int("/gc/heap/allocs:bytes"); ok {
+		t.Error("a metric not asked for must read as absent")
 	}
 }
 
 func TestGoroutineCountsFollowTheProcess(t *testing.T) {
-	r := NewReader()
-	createdBefore, _ := r.Read().Uint(KeyGoroutinesCreated)
+	r := NewReader(goroutines, waiting, created)
+	r.Read()
+	createdBefore, _ := r.Int(created)
 
 	const n = 50
 	release := make(chan struct{})
@@ -41,79 +49,87 @@ func TestGoroutineCountsFollowTheProcess(t *testing.T) {
 	}
 	// The new goroutines block on the channel soon after they start; wait
 	// for the runtime to see them all waiting.
-	var during, waiting, created int64
+	var during, w, c int64
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		s := r.Read()
-		during, _ = s.Uint(KeyGoroutines)
-		waiting, _ = s.Uint(KeyGoroutinesWaiting)
-		created, _ = s.Uint(KeyGoroutinesCreated)
-		if waiting >= n {
+		r.Read()
+		during, _ = r.Int(goroutines)
+		w, _ = r.Int(waiting)
+		c, _ = r.Int(created)
+		if w >= n {
 			break
 		}
 	}
 	close(release)
 	wg.Wait()
-
 	// Other goroutines of the test binary may end meanwhile, so the live
 	// count is checked against n alone; the created count only grows.
 	if during < n {
 		t.Errorf("%d live goroutines with %d blocked ones", during, n)
 	}
-	if waiting < n {
-		t.Errorf("waiting goroutines %d, want at least %d", waiting, n)
+	if w < n {
+		t.Errorf("waiting goroutines %d, want at least %d", w, n)
 	}
-	if created-createdBefore < n {
-		t.Errorf("created went from %d to %d after starting %d", createdBefore, created, n)
+	if c-createdBefore < n {
+		t.Errorf("created went from %d to %d after starting %d", createdBefore, c, n)
 	}
 }
 
-func TestValuesAreTypedAndAbsentKeysAreNotZero(t *testing.T) {
-	r := NewReader()
-	s := r.Read()
-	if _, ok := s.Float(KeyGoroutines); ok {
+func TestValuesAreTyped(t *testing.T) {
+	r := NewReader(goroutines, userCPU, memLimit)
+	r.Read()
+	if _, ok := r.Float(goroutines); ok {
 		t.Error("an integer metric must not read as a float")
 	}
-	if _, ok := s.Uint(KeyCPUUser); ok {
+	if _, ok := r.Int(userCPU); ok {
 		t.Error("a float metric must not read as an integer")
 	}
 	// SetMemoryLimit(-1) reads the limit; with none set it is MaxInt64.
-	if v, ok := s.Uint(KeyMemoryLimit); !ok || v != debug.SetMemoryLimit(-1) {
+	if v, ok := r.Int(memLimit); !ok || v != debug.SetMemoryLimit(-1) {
 		t.Errorf("memory limit = %d, %v; the runtime says %d", v, ok, debug.SetMemoryLimit(-1))
-	}
-	r.pos[KeyGOGC] = -1
-	if _, ok := s.Uint(KeyGOGC); ok {
-		t.Error("a key the runtime lacks must read as absent")
 	}
 }
 
 func TestHistogramLayout(t *testing.T) {
 	runtime.GC()
-	h, ok := NewReader().Read().Histogram(KeyGCPauses)
+	r := NewReader(pauses)
+	r.Read()
+	b, c, ok := r.Histogram(pauses)
 	if !ok {
 		t.Fatal("no pause histogram")
 	}
-	if len(h.Buckets) != len(h.Counts)+1 {
-		t.Fatalf("%d boundaries for %d counts", len(h.Buckets), len(h.Counts))
+	if len(b) != len(c)+1 {
+		t.Fatalf("%d boundaries for %d counts", len(b), len(c))
 	}
 	var total uint64
-	for _, c := range h.Counts {
-		total += c
+	for _, x := range c {
+		total += x
 	}
 	if total == 0 {
 		t.Error("no pause counted after runtime.GC()")
 	}
 }
 
+func allNames() []string {
+	var names []string
+	for _, d := range metrics.All() {
+		names = append(names, d.Name)
+	}
+	return names
+}
+
 func TestReadAllocatesNothingOnceWarm(t *testing.T) {
-	r := NewReader()
+	r := NewReader(allNames()...)
 	r.Read()
-	if a := testing.AllocsPerRun(20, func() { r.Read() }); a != 0 {
+	if a := testing.AllocsPerRun(20, r.Read); a != 0 {
 		t.Errorf("Read allocates %v times per call", a)
+	}
+	if a := testing.AllocsPerRun(20, func() { _, _ = r.Int(goroutines); _, _, _ = r.Histogram(pauses) }); a != 0 {
+		t.Errorf("lookups allocate %v times", a)
 	}
 }
 
 func BenchmarkRead(b *testing.B) {
-	r := NewReader()
+	r := NewReader(goroutines, waiting, created, userCPU, memLimit, pauses, "/sched/latencies:seconds")
 	r.Read()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -121,17 +137,12 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
-// BenchmarkReadAll reads every metric the runtime has, for comparison with
-// the subset the reader takes.
+// BenchmarkReadAll reads every metric the runtime has.
 func BenchmarkReadAll(b *testing.B) {
-	all := metrics.All()
-	samples := make([]metrics.Sample, len(all))
-	for i, d := range all {
-		samples[i].Name = d.Name
-	}
-	metrics.Read(samples)
+	r := NewReader(allNames()...)
+	r.Read()
 	b.ReportAllocs()
 	for b.Loop() {
-		metrics.Read(samples)
+		r.Read()
 	}
 }

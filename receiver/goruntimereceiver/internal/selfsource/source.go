@@ -4,7 +4,6 @@
 package selfsource // import "github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/selfsource"
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -70,7 +69,7 @@ type Source struct {
 func New(cfg metadata.MetricsBuilderConfig, set receiver.Settings, id Identity) *Source {
 	start := pcommon.NewTimestampFromTime(processStart)
 	return &Source{
-		reader: rm.NewReader(),
+		reader: rm.NewReader(model.RuntimeNames...),
 		mb:     metadata.NewMetricsBuilder(cfg, set, metadata.WithStartTime(start)),
 		id:     id,
 		start:  start,
@@ -81,39 +80,9 @@ func New(cfg metadata.MetricsBuilderConfig, set receiver.Settings, id Identity) 
 // A metric the runtime does not provide is left out, never reported as zero.
 func (s *Source) Scrape(now time.Time) pmetric.Metrics {
 	ts := pcommon.NewTimestampFromTime(now)
-	snap := s.reader.Read()
+	s.reader.Read()
 	mb := s.mb
-
-	total, okTotal := snap.Uint(rm.KeyMemoryTotal)
-	released, okReleased := snap.Uint(rm.KeyHeapReleased)
-	stacks, okStacks := snap.Uint(rm.KeyHeapStacks)
-	if okStacks {
-		mb.RecordGoMemoryUsedDataPoint(ts, stacks, metadata.AttributeGoMemoryTypeStack)
-	}
-	if okTotal && okReleased && okStacks {
-		mb.RecordGoMemoryUsedDataPoint(ts, total-released-stacks, metadata.AttributeGoMemoryTypeOther)
-	}
-	if v, ok := snap.Uint(rm.KeyMemoryLimit); ok && v != math.MaxInt64 {
-		mb.RecordGoMemoryLimitDataPoint(ts, v)
-	}
-	record(snap, rm.KeyHeapAllocsBytes, ts, mb.RecordGoMemoryAllocatedDataPoint)
-	record(snap, rm.KeyHeapAllocsObjects, ts, mb.RecordGoMemoryAllocationsDataPoint)
-	record(snap, rm.KeyHeapGoal, ts, mb.RecordGoMemoryGcGoalDataPoint)
-	record(snap, rm.KeyGCCycles, ts, mb.RecordGoMemoryGcCyclesDataPoint)
-	record(snap, rm.KeyGOGC, ts, mb.RecordGoConfigGogcDataPoint)
-	record(snap, rm.KeyGoroutines, ts, mb.RecordGoGoroutineCountDataPoint)
-	record(snap, rm.KeyGoroutinesCreated, ts, mb.RecordGoGoroutineCreatedDataPoint)
-	record(snap, rm.KeyGOMAXPROCS, ts, mb.RecordGoProcessorLimitDataPoint)
-	for _, st := range goroutineStates {
-		if v, ok := snap.Uint(st.key); ok {
-			mb.RecordGoGoroutineStateCountDataPoint(ts, v, st.attr)
-		}
-	}
-	for _, c := range cpuStates {
-		if v, ok := snap.Float(c.key); ok {
-			mb.RecordGoCPUTimeDataPoint(ts, v, c.attr)
-		}
-	}
+	model.RecordRuntime(mb, ts, s.reader, nil)
 
 	rb := mb.NewResourceBuilder()
 	rb.SetServiceName(s.id.ServiceName)
@@ -143,37 +112,6 @@ func (s *Source) Scrape(now time.Time) pmetric.Metrics {
 	} else {
 		ms = md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	}
-	if h, ok := snap.Histogram(rm.KeySchedLatencies); ok {
-		model.AppendRuntimeHistogram(ms, model.ScheduleDuration, s.start, ts, h.Buckets, h.Counts)
-	}
-	if h, ok := snap.Histogram(rm.KeyGCPauses); ok {
-		model.AppendRuntimeHistogram(ms, model.GCPauseDuration, s.start, ts, h.Buckets, h.Counts)
-	}
+	model.AppendRuntimeHistograms(ms, s.reader, s.start, ts, nil)
 	return md
-}
-
-func record(snap rm.Snapshot, k rm.Key, ts pcommon.Timestamp, fn func(pcommon.Timestamp, int64)) {
-	if v, ok := snap.Uint(k); ok {
-		fn(ts, v)
-	}
-}
-
-var goroutineStates = []struct {
-	key  rm.Key
-	attr metadata.AttributeGoGoroutineState
-}{
-	{rm.KeyGoroutinesRunning, metadata.AttributeGoGoroutineStateRunning},
-	{rm.KeyGoroutinesRunnable, metadata.AttributeGoGoroutineStateRunnable},
-	{rm.KeyGoroutinesWaiting, metadata.AttributeGoGoroutineStateWaiting},
-	{rm.KeyGoroutinesNotInGo, metadata.AttributeGoGoroutineStateNotInGo},
-}
-
-var cpuStates = []struct {
-	key  rm.Key
-	attr metadata.AttributeGoCPUState
-}{
-	{rm.KeyCPUUser, metadata.AttributeGoCPUStateUser},
-	{rm.KeyCPUGC, metadata.AttributeGoCPUStateGc},
-	{rm.KeyCPUScavenge, metadata.AttributeGoCPUStateScavenge},
-	{rm.KeyCPUIdle, metadata.AttributeGoCPUStateIdle},
 }
