@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/target"
 )
 
 // Config is the go_runtime receiver's configuration.
@@ -45,7 +47,7 @@ type TargetConfig struct {
 	Name string `mapstructure:"name"`
 	// ResourceAttributes are added to the target's resource.
 	ResourceAttributes map[string]string `mapstructure:"resource_attributes"`
-	// Sources to read; empty reads every source built (today: expvar).
+	// Sources to read: expvar, prometheus; empty reads every source built.
 	Sources []string `mapstructure:"sources"`
 	// HTTP is the client used for the target: timeout, TLS, headers, auth.
 	HTTP confighttp.ClientConfig `mapstructure:"http"`
@@ -53,6 +55,16 @@ type TargetConfig struct {
 	MaxResponseSize int64 `mapstructure:"max_response_size"`
 	// Expvar configures the /debug/vars source.
 	Expvar ExpvarConfig `mapstructure:"expvar"`
+	// Prometheus configures the /metrics source.
+	Prometheus PrometheusConfig `mapstructure:"prometheus"`
+}
+
+// PrometheusConfig configures the /metrics source.
+type PrometheusConfig struct {
+	// Include lists regular expressions (anchored) of the families the
+	// model does not know that are passed on under their own names; none by
+	// default.
+	Include []string `mapstructure:"include"`
 }
 
 // ExpvarConfig configures the /debug/vars source.
@@ -63,9 +75,7 @@ type ExpvarConfig struct {
 }
 
 // Sources a target can have; only those in builtSources are built.
-const sourceExpvar = "expvar"
-
-var builtSources = []string{sourceExpvar}
+var builtSources = []string{target.SourceExpvar, target.SourcePrometheus}
 
 // Unmarshal decodes the configuration and fills the unset settings of
 // each target with their defaults (list entries get no defaults from
@@ -101,8 +111,12 @@ func (cfg *Config) Validate() error {
 		}
 		names[name] = i
 		for _, s := range t.Sources {
-			if s != sourceExpvar {
+			switch {
+			case slices.Contains(builtSources, s):
+			case s == "goroutines":
 				errs = append(errs, fmt.Errorf(`"targets::%d::sources": source %q is not built yet; built: %v`, i, s, builtSources))
+			default:
+				errs = append(errs, fmt.Errorf(`"targets::%d::sources": unknown source %q; built: %v`, i, s, builtSources))
 			}
 		}
 		if t.MaxResponseSize <= 0 {
@@ -111,6 +125,11 @@ func (cfg *Config) Validate() error {
 		for _, p := range t.Expvar.Include {
 			if _, err := regexp.Compile(p); err != nil {
 				errs = append(errs, fmt.Errorf(`"targets::%d::expvar::include" %q: %w`, i, p, err))
+			}
+		}
+		for _, p := range t.Prometheus.Include {
+			if _, err := regexp.Compile(p); err != nil {
+				errs = append(errs, fmt.Errorf(`"targets::%d::prometheus::include" %q: %w`, i, p, err))
 			}
 		}
 	}

@@ -47,16 +47,14 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 		if err != nil {
 			return fmt.Errorf("target %d: %w", i, err)
 		}
-		include := make([]*regexp.Regexp, 0, len(tc.Expvar.Include))
-		for _, p := range tc.Expvar.Include {
-			include = append(include, regexp.MustCompile("^(?:"+p+")$"))
-		}
 		s.targets = append(s.targets, target.New(target.Settings{
 			Endpoint:           u,
 			Name:               targetName(tc),
 			ResourceAttributes: tc.ResourceAttributes,
+			Sources:            tc.Sources,
 			MaxResponseSize:    tc.MaxResponseSize,
-			ExpvarInclude:      include,
+			ExpvarInclude:      anchored(tc.Expvar.Include),
+			PrometheusInclude:  anchored(tc.Prometheus.Include),
 		}, client, s.cfg.MetricsBuilderConfig, s.set))
 	}
 	return nil
@@ -89,6 +87,16 @@ func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) 
 		return md, scrapererror.NewPartialScrapeError(err, failed)
 	}
 	return md, nil
+}
+
+// anchored compiles patterns (validated in Config.Validate) to match whole
+// names.
+func anchored(patterns []string) []*regexp.Regexp {
+	out := make([]*regexp.Regexp, 0, len(patterns))
+	for _, p := range patterns {
+		out = append(out, regexp.MustCompile("^(?:"+p+")$"))
+	}
+	return out
 }
 
 func (*goRuntimeScraper) shutdown(context.Context) error { return nil }

@@ -557,27 +557,111 @@ func (ms *GoScrapeUpMetricConfig) Validate() error {
 	return nil
 }
 
+// ProcessCPUTimeMetricConfig provides config for the process.cpu.time metric.
+type ProcessCPUTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *ProcessCPUTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// ProcessMemoryUsageMetricConfig provides config for the process.memory.usage metric.
+type ProcessMemoryUsageMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *ProcessMemoryUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// ProcessMemoryVirtualMetricConfig provides config for the process.memory.virtual metric.
+type ProcessMemoryVirtualMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *ProcessMemoryVirtualMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// ProcessUnixFileDescriptorCountMetricConfig provides config for the process.unix.file_descriptor.count metric.
+type ProcessUnixFileDescriptorCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *ProcessUnixFileDescriptorCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MetricsConfig provides config for go_runtime metrics.
 type MetricsConfig struct {
-	GoConfigGogc              GoConfigGogcMetricConfig              `mapstructure:"go.config.gogc"`
-	GoCPUTime                 GoCPUTimeMetricConfig                 `mapstructure:"go.cpu.time"`
-	GoGoroutineCount          GoGoroutineCountMetricConfig          `mapstructure:"go.goroutine.count"`
-	GoGoroutineCreated        GoGoroutineCreatedMetricConfig        `mapstructure:"go.goroutine.created"`
-	GoGoroutineStateCount     GoGoroutineStateCountMetricConfig     `mapstructure:"go.goroutine.state.count"`
-	GoMemoryAllocated         GoMemoryAllocatedMetricConfig         `mapstructure:"go.memory.allocated"`
-	GoMemoryAllocations       GoMemoryAllocationsMetricConfig       `mapstructure:"go.memory.allocations"`
-	GoMemoryClassUsed         GoMemoryClassUsedMetricConfig         `mapstructure:"go.memory.class.used"`
-	GoMemoryFrees             GoMemoryFreesMetricConfig             `mapstructure:"go.memory.frees"`
-	GoMemoryGcCyclePausesLost GoMemoryGcCyclePausesLostMetricConfig `mapstructure:"go.memory.gc.cycle.pauses.lost"`
-	GoMemoryGcCycles          GoMemoryGcCyclesMetricConfig          `mapstructure:"go.memory.gc.cycles"`
-	GoMemoryGcCyclesForced    GoMemoryGcCyclesForcedMetricConfig    `mapstructure:"go.memory.gc.cycles.forced"`
-	GoMemoryGcGoal            GoMemoryGcGoalMetricConfig            `mapstructure:"go.memory.gc.goal"`
-	GoMemoryHeapObjects       GoMemoryHeapObjectsMetricConfig       `mapstructure:"go.memory.heap.objects"`
-	GoMemoryLimit             GoMemoryLimitMetricConfig             `mapstructure:"go.memory.limit"`
-	GoMemoryUsed              GoMemoryUsedMetricConfig              `mapstructure:"go.memory.used"`
-	GoProcessorLimit          GoProcessorLimitMetricConfig          `mapstructure:"go.processor.limit"`
-	GoScrapeDuration          GoScrapeDurationMetricConfig          `mapstructure:"go.scrape.duration"`
-	GoScrapeUp                GoScrapeUpMetricConfig                `mapstructure:"go.scrape.up"`
+	GoConfigGogc                   GoConfigGogcMetricConfig                   `mapstructure:"go.config.gogc"`
+	GoCPUTime                      GoCPUTimeMetricConfig                      `mapstructure:"go.cpu.time"`
+	GoGoroutineCount               GoGoroutineCountMetricConfig               `mapstructure:"go.goroutine.count"`
+	GoGoroutineCreated             GoGoroutineCreatedMetricConfig             `mapstructure:"go.goroutine.created"`
+	GoGoroutineStateCount          GoGoroutineStateCountMetricConfig          `mapstructure:"go.goroutine.state.count"`
+	GoMemoryAllocated              GoMemoryAllocatedMetricConfig              `mapstructure:"go.memory.allocated"`
+	GoMemoryAllocations            GoMemoryAllocationsMetricConfig            `mapstructure:"go.memory.allocations"`
+	GoMemoryClassUsed              GoMemoryClassUsedMetricConfig              `mapstructure:"go.memory.class.used"`
+	GoMemoryFrees                  GoMemoryFreesMetricConfig                  `mapstructure:"go.memory.frees"`
+	GoMemoryGcCyclePausesLost      GoMemoryGcCyclePausesLostMetricConfig      `mapstructure:"go.memory.gc.cycle.pauses.lost"`
+	GoMemoryGcCycles               GoMemoryGcCyclesMetricConfig               `mapstructure:"go.memory.gc.cycles"`
+	GoMemoryGcCyclesForced         GoMemoryGcCyclesForcedMetricConfig         `mapstructure:"go.memory.gc.cycles.forced"`
+	GoMemoryGcGoal                 GoMemoryGcGoalMetricConfig                 `mapstructure:"go.memory.gc.goal"`
+	GoMemoryHeapObjects            GoMemoryHeapObjectsMetricConfig            `mapstructure:"go.memory.heap.objects"`
+	GoMemoryLimit                  GoMemoryLimitMetricConfig                  `mapstructure:"go.memory.limit"`
+	GoMemoryUsed                   GoMemoryUsedMetricConfig                   `mapstructure:"go.memory.used"`
+	GoProcessorLimit               GoProcessorLimitMetricConfig               `mapstructure:"go.processor.limit"`
+	GoScrapeDuration               GoScrapeDurationMetricConfig               `mapstructure:"go.scrape.duration"`
+	GoScrapeUp                     GoScrapeUpMetricConfig                     `mapstructure:"go.scrape.up"`
+	ProcessCPUTime                 ProcessCPUTimeMetricConfig                 `mapstructure:"process.cpu.time"`
+	ProcessMemoryUsage             ProcessMemoryUsageMetricConfig             `mapstructure:"process.memory.usage"`
+	ProcessMemoryVirtual           ProcessMemoryVirtualMetricConfig           `mapstructure:"process.memory.virtual"`
+	ProcessUnixFileDescriptorCount ProcessUnixFileDescriptorCountMetricConfig `mapstructure:"process.unix.file_descriptor.count"`
 }
 
 func DefaultMetricsConfig() MetricsConfig {
@@ -650,6 +734,18 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategyAvg,
 			EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
+		},
+		ProcessCPUTime: ProcessCPUTimeMetricConfig{
+			Enabled: true,
+		},
+		ProcessMemoryUsage: ProcessMemoryUsageMetricConfig{
+			Enabled: true,
+		},
+		ProcessMemoryVirtual: ProcessMemoryVirtualMetricConfig{
+			Enabled: true,
+		},
+		ProcessUnixFileDescriptorCount: ProcessUnixFileDescriptorCountMetricConfig{
+			Enabled: true,
 		},
 	}
 }

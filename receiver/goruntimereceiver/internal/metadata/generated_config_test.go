@@ -95,6 +95,18 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
 					},
+					ProcessCPUTime: ProcessCPUTimeMetricConfig{
+						Enabled: true,
+					},
+					ProcessMemoryUsage: ProcessMemoryUsageMetricConfig{
+						Enabled: true,
+					},
+					ProcessMemoryVirtual: ProcessMemoryVirtualMetricConfig{
+						Enabled: true,
+					},
+					ProcessUnixFileDescriptorCount: ProcessUnixFileDescriptorCountMetricConfig{
+						Enabled: true,
+					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
@@ -182,6 +194,18 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
 					},
+					ProcessCPUTime: ProcessCPUTimeMetricConfig{
+						Enabled: false,
+					},
+					ProcessMemoryUsage: ProcessMemoryUsageMetricConfig{
+						Enabled: false,
+					},
+					ProcessMemoryVirtual: ProcessMemoryVirtualMetricConfig{
+						Enabled: false,
+					},
+					ProcessUnixFileDescriptorCount: ProcessUnixFileDescriptorCountMetricConfig{
+						Enabled: false,
+					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
@@ -200,7 +224,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ProcessCPUTimeMetricConfig{}, ProcessMemoryUsageMetricConfig{}, ProcessMemoryVirtualMetricConfig{}, ProcessUnixFileDescriptorCountMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

@@ -278,28 +278,44 @@ var MetricsInfo = metricsInfo{
 		Name:       "go.scrape.up",
 		Attributes: []string{"go.scrape.source"},
 	},
+	ProcessCPUTime: metricInfo{
+		Name: "process.cpu.time",
+	},
+	ProcessMemoryUsage: metricInfo{
+		Name: "process.memory.usage",
+	},
+	ProcessMemoryVirtual: metricInfo{
+		Name: "process.memory.virtual",
+	},
+	ProcessUnixFileDescriptorCount: metricInfo{
+		Name: "process.unix.file_descriptor.count",
+	},
 }
 
 type metricsInfo struct {
-	GoConfigGogc              metricInfo
-	GoCPUTime                 metricInfo
-	GoGoroutineCount          metricInfo
-	GoGoroutineCreated        metricInfo
-	GoGoroutineStateCount     metricInfo
-	GoMemoryAllocated         metricInfo
-	GoMemoryAllocations       metricInfo
-	GoMemoryClassUsed         metricInfo
-	GoMemoryFrees             metricInfo
-	GoMemoryGcCyclePausesLost metricInfo
-	GoMemoryGcCycles          metricInfo
-	GoMemoryGcCyclesForced    metricInfo
-	GoMemoryGcGoal            metricInfo
-	GoMemoryHeapObjects       metricInfo
-	GoMemoryLimit             metricInfo
-	GoMemoryUsed              metricInfo
-	GoProcessorLimit          metricInfo
-	GoScrapeDuration          metricInfo
-	GoScrapeUp                metricInfo
+	GoConfigGogc                   metricInfo
+	GoCPUTime                      metricInfo
+	GoGoroutineCount               metricInfo
+	GoGoroutineCreated             metricInfo
+	GoGoroutineStateCount          metricInfo
+	GoMemoryAllocated              metricInfo
+	GoMemoryAllocations            metricInfo
+	GoMemoryClassUsed              metricInfo
+	GoMemoryFrees                  metricInfo
+	GoMemoryGcCyclePausesLost      metricInfo
+	GoMemoryGcCycles               metricInfo
+	GoMemoryGcCyclesForced         metricInfo
+	GoMemoryGcGoal                 metricInfo
+	GoMemoryHeapObjects            metricInfo
+	GoMemoryLimit                  metricInfo
+	GoMemoryUsed                   metricInfo
+	GoProcessorLimit               metricInfo
+	GoScrapeDuration               metricInfo
+	GoScrapeUp                     metricInfo
+	ProcessCPUTime                 metricInfo
+	ProcessMemoryUsage             metricInfo
+	ProcessMemoryVirtual           metricInfo
+	ProcessUnixFileDescriptorCount metricInfo
 }
 
 type metricInfo struct {
@@ -1525,35 +1541,247 @@ func newMetricGoScrapeUp(cfg GoScrapeUpMetricConfig) metricGoScrapeUp {
 	return m
 }
 
+type metricProcessCPUTime struct {
+	data     pmetric.Metric             // data buffer for generated metric.
+	config   ProcessCPUTimeMetricConfig // metric config provided by user.
+	capacity int                        // max observed number of data points added to the metric.
+}
+
+// init fills process.cpu.time metric with initial data.
+func (m *metricProcessCPUTime) init() {
+	m.data.SetName("process.cpu.time")
+	m.data.SetDescription("Total CPU seconds (user and system) the process used, as the target reports it.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricProcessCPUTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricProcessCPUTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricProcessCPUTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricProcessCPUTime(cfg ProcessCPUTimeMetricConfig) metricProcessCPUTime {
+	m := metricProcessCPUTime{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricProcessMemoryUsage struct {
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   ProcessMemoryUsageMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
+}
+
+// init fills process.memory.usage metric with initial data.
+func (m *metricProcessMemoryUsage) init() {
+	m.data.SetName("process.memory.usage")
+	m.data.SetDescription("The process's resident memory (RSS).")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricProcessMemoryUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricProcessMemoryUsage) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricProcessMemoryUsage) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricProcessMemoryUsage(cfg ProcessMemoryUsageMetricConfig) metricProcessMemoryUsage {
+	m := metricProcessMemoryUsage{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricProcessMemoryVirtual struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   ProcessMemoryVirtualMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills process.memory.virtual metric with initial data.
+func (m *metricProcessMemoryVirtual) init() {
+	m.data.SetName("process.memory.virtual")
+	m.data.SetDescription("The process's virtual memory size.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricProcessMemoryVirtual) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricProcessMemoryVirtual) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricProcessMemoryVirtual) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricProcessMemoryVirtual(cfg ProcessMemoryVirtualMetricConfig) metricProcessMemoryVirtual {
+	m := metricProcessMemoryVirtual{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricProcessUnixFileDescriptorCount struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   ProcessUnixFileDescriptorCountMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills process.unix.file_descriptor.count metric with initial data.
+func (m *metricProcessUnixFileDescriptorCount) init() {
+	m.data.SetName("process.unix.file_descriptor.count")
+	m.data.SetDescription("File descriptors the process has open.")
+	m.data.SetUnit("{file_descriptor}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricProcessUnixFileDescriptorCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricProcessUnixFileDescriptorCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricProcessUnixFileDescriptorCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricProcessUnixFileDescriptorCount(cfg ProcessUnixFileDescriptorCountMetricConfig) metricProcessUnixFileDescriptorCount {
+	m := metricProcessUnixFileDescriptorCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all the transformations
 // required to produce metric representation defined in metadata and user config.
 type MetricsBuilder struct {
-	config                          MetricsBuilderConfig // config of the metrics builder.
-	startTime                       pcommon.Timestamp    // start time that will be applied to all recorded data points.
-	metricsCapacity                 int                  // maximum observed number of metrics per resource.
-	metricsBuffer                   pmetric.Metrics      // accumulates metrics data before emitting.
-	buildInfo                       component.BuildInfo  // contains version information.
-	resourceAttributeIncludeFilter  map[string]filter.Filter
-	resourceAttributeExcludeFilter  map[string]filter.Filter
-	metricGoConfigGogc              metricGoConfigGogc
-	metricGoCPUTime                 metricGoCPUTime
-	metricGoGoroutineCount          metricGoGoroutineCount
-	metricGoGoroutineCreated        metricGoGoroutineCreated
-	metricGoGoroutineStateCount     metricGoGoroutineStateCount
-	metricGoMemoryAllocated         metricGoMemoryAllocated
-	metricGoMemoryAllocations       metricGoMemoryAllocations
-	metricGoMemoryClassUsed         metricGoMemoryClassUsed
-	metricGoMemoryFrees             metricGoMemoryFrees
-	metricGoMemoryGcCyclePausesLost metricGoMemoryGcCyclePausesLost
-	metricGoMemoryGcCycles          metricGoMemoryGcCycles
-	metricGoMemoryGcCyclesForced    metricGoMemoryGcCyclesForced
-	metricGoMemoryGcGoal            metricGoMemoryGcGoal
-	metricGoMemoryHeapObjects       metricGoMemoryHeapObjects
-	metricGoMemoryLimit             metricGoMemoryLimit
-	metricGoMemoryUsed              metricGoMemoryUsed
-	metricGoProcessorLimit          metricGoProcessorLimit
-	metricGoScrapeDuration          metricGoScrapeDuration
-	metricGoScrapeUp                metricGoScrapeUp
+	config                               MetricsBuilderConfig // config of the metrics builder.
+	startTime                            pcommon.Timestamp    // start time that will be applied to all recorded data points.
+	metricsCapacity                      int                  // maximum observed number of metrics per resource.
+	metricsBuffer                        pmetric.Metrics      // accumulates metrics data before emitting.
+	buildInfo                            component.BuildInfo  // contains version information.
+	resourceAttributeIncludeFilter       map[string]filter.Filter
+	resourceAttributeExcludeFilter       map[string]filter.Filter
+	metricGoConfigGogc                   metricGoConfigGogc
+	metricGoCPUTime                      metricGoCPUTime
+	metricGoGoroutineCount               metricGoGoroutineCount
+	metricGoGoroutineCreated             metricGoGoroutineCreated
+	metricGoGoroutineStateCount          metricGoGoroutineStateCount
+	metricGoMemoryAllocated              metricGoMemoryAllocated
+	metricGoMemoryAllocations            metricGoMemoryAllocations
+	metricGoMemoryClassUsed              metricGoMemoryClassUsed
+	metricGoMemoryFrees                  metricGoMemoryFrees
+	metricGoMemoryGcCyclePausesLost      metricGoMemoryGcCyclePausesLost
+	metricGoMemoryGcCycles               metricGoMemoryGcCycles
+	metricGoMemoryGcCyclesForced         metricGoMemoryGcCyclesForced
+	metricGoMemoryGcGoal                 metricGoMemoryGcGoal
+	metricGoMemoryHeapObjects            metricGoMemoryHeapObjects
+	metricGoMemoryLimit                  metricGoMemoryLimit
+	metricGoMemoryUsed                   metricGoMemoryUsed
+	metricGoProcessorLimit               metricGoProcessorLimit
+	metricGoScrapeDuration               metricGoScrapeDuration
+	metricGoScrapeUp                     metricGoScrapeUp
+	metricProcessCPUTime                 metricProcessCPUTime
+	metricProcessMemoryUsage             metricProcessMemoryUsage
+	metricProcessMemoryVirtual           metricProcessMemoryVirtual
+	metricProcessUnixFileDescriptorCount metricProcessUnixFileDescriptorCount
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -1575,31 +1803,35 @@ func WithStartTime(startTime pcommon.Timestamp) MetricBuilderOption {
 }
 func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, options ...MetricBuilderOption) *MetricsBuilder {
 	mb := &MetricsBuilder{
-		config:                          mbc,
-		startTime:                       pcommon.NewTimestampFromTime(time.Now()),
-		metricsBuffer:                   pmetric.NewMetrics(),
-		buildInfo:                       settings.BuildInfo,
-		metricGoConfigGogc:              newMetricGoConfigGogc(mbc.Metrics.GoConfigGogc),
-		metricGoCPUTime:                 newMetricGoCPUTime(mbc.Metrics.GoCPUTime),
-		metricGoGoroutineCount:          newMetricGoGoroutineCount(mbc.Metrics.GoGoroutineCount),
-		metricGoGoroutineCreated:        newMetricGoGoroutineCreated(mbc.Metrics.GoGoroutineCreated),
-		metricGoGoroutineStateCount:     newMetricGoGoroutineStateCount(mbc.Metrics.GoGoroutineStateCount),
-		metricGoMemoryAllocated:         newMetricGoMemoryAllocated(mbc.Metrics.GoMemoryAllocated),
-		metricGoMemoryAllocations:       newMetricGoMemoryAllocations(mbc.Metrics.GoMemoryAllocations),
-		metricGoMemoryClassUsed:         newMetricGoMemoryClassUsed(mbc.Metrics.GoMemoryClassUsed),
-		metricGoMemoryFrees:             newMetricGoMemoryFrees(mbc.Metrics.GoMemoryFrees),
-		metricGoMemoryGcCyclePausesLost: newMetricGoMemoryGcCyclePausesLost(mbc.Metrics.GoMemoryGcCyclePausesLost),
-		metricGoMemoryGcCycles:          newMetricGoMemoryGcCycles(mbc.Metrics.GoMemoryGcCycles),
-		metricGoMemoryGcCyclesForced:    newMetricGoMemoryGcCyclesForced(mbc.Metrics.GoMemoryGcCyclesForced),
-		metricGoMemoryGcGoal:            newMetricGoMemoryGcGoal(mbc.Metrics.GoMemoryGcGoal),
-		metricGoMemoryHeapObjects:       newMetricGoMemoryHeapObjects(mbc.Metrics.GoMemoryHeapObjects),
-		metricGoMemoryLimit:             newMetricGoMemoryLimit(mbc.Metrics.GoMemoryLimit),
-		metricGoMemoryUsed:              newMetricGoMemoryUsed(mbc.Metrics.GoMemoryUsed),
-		metricGoProcessorLimit:          newMetricGoProcessorLimit(mbc.Metrics.GoProcessorLimit),
-		metricGoScrapeDuration:          newMetricGoScrapeDuration(mbc.Metrics.GoScrapeDuration),
-		metricGoScrapeUp:                newMetricGoScrapeUp(mbc.Metrics.GoScrapeUp),
-		resourceAttributeIncludeFilter:  make(map[string]filter.Filter),
-		resourceAttributeExcludeFilter:  make(map[string]filter.Filter),
+		config:                               mbc,
+		startTime:                            pcommon.NewTimestampFromTime(time.Now()),
+		metricsBuffer:                        pmetric.NewMetrics(),
+		buildInfo:                            settings.BuildInfo,
+		metricGoConfigGogc:                   newMetricGoConfigGogc(mbc.Metrics.GoConfigGogc),
+		metricGoCPUTime:                      newMetricGoCPUTime(mbc.Metrics.GoCPUTime),
+		metricGoGoroutineCount:               newMetricGoGoroutineCount(mbc.Metrics.GoGoroutineCount),
+		metricGoGoroutineCreated:             newMetricGoGoroutineCreated(mbc.Metrics.GoGoroutineCreated),
+		metricGoGoroutineStateCount:          newMetricGoGoroutineStateCount(mbc.Metrics.GoGoroutineStateCount),
+		metricGoMemoryAllocated:              newMetricGoMemoryAllocated(mbc.Metrics.GoMemoryAllocated),
+		metricGoMemoryAllocations:            newMetricGoMemoryAllocations(mbc.Metrics.GoMemoryAllocations),
+		metricGoMemoryClassUsed:              newMetricGoMemoryClassUsed(mbc.Metrics.GoMemoryClassUsed),
+		metricGoMemoryFrees:                  newMetricGoMemoryFrees(mbc.Metrics.GoMemoryFrees),
+		metricGoMemoryGcCyclePausesLost:      newMetricGoMemoryGcCyclePausesLost(mbc.Metrics.GoMemoryGcCyclePausesLost),
+		metricGoMemoryGcCycles:               newMetricGoMemoryGcCycles(mbc.Metrics.GoMemoryGcCycles),
+		metricGoMemoryGcCyclesForced:         newMetricGoMemoryGcCyclesForced(mbc.Metrics.GoMemoryGcCyclesForced),
+		metricGoMemoryGcGoal:                 newMetricGoMemoryGcGoal(mbc.Metrics.GoMemoryGcGoal),
+		metricGoMemoryHeapObjects:            newMetricGoMemoryHeapObjects(mbc.Metrics.GoMemoryHeapObjects),
+		metricGoMemoryLimit:                  newMetricGoMemoryLimit(mbc.Metrics.GoMemoryLimit),
+		metricGoMemoryUsed:                   newMetricGoMemoryUsed(mbc.Metrics.GoMemoryUsed),
+		metricGoProcessorLimit:               newMetricGoProcessorLimit(mbc.Metrics.GoProcessorLimit),
+		metricGoScrapeDuration:               newMetricGoScrapeDuration(mbc.Metrics.GoScrapeDuration),
+		metricGoScrapeUp:                     newMetricGoScrapeUp(mbc.Metrics.GoScrapeUp),
+		metricProcessCPUTime:                 newMetricProcessCPUTime(mbc.Metrics.ProcessCPUTime),
+		metricProcessMemoryUsage:             newMetricProcessMemoryUsage(mbc.Metrics.ProcessMemoryUsage),
+		metricProcessMemoryVirtual:           newMetricProcessMemoryVirtual(mbc.Metrics.ProcessMemoryVirtual),
+		metricProcessUnixFileDescriptorCount: newMetricProcessUnixFileDescriptorCount(mbc.Metrics.ProcessUnixFileDescriptorCount),
+		resourceAttributeIncludeFilter:       make(map[string]filter.Filter),
+		resourceAttributeExcludeFilter:       make(map[string]filter.Filter),
 	}
 	if mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["process.executable.name"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude)
@@ -1744,6 +1976,10 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricGoProcessorLimit.emit(ils.Metrics())
 	mb.metricGoScrapeDuration.emit(ils.Metrics())
 	mb.metricGoScrapeUp.emit(ils.Metrics())
+	mb.metricProcessCPUTime.emit(ils.Metrics())
+	mb.metricProcessMemoryUsage.emit(ils.Metrics())
+	mb.metricProcessMemoryVirtual.emit(ils.Metrics())
+	mb.metricProcessUnixFileDescriptorCount.emit(ils.Metrics())
 
 	for _, op := range options {
 		op.apply(rm)
@@ -1868,6 +2104,26 @@ func (mb *MetricsBuilder) RecordGoScrapeDurationDataPoint(ts pcommon.Timestamp, 
 // RecordGoScrapeUpDataPoint adds a data point to go.scrape.up metric.
 func (mb *MetricsBuilder) RecordGoScrapeUpDataPoint(ts pcommon.Timestamp, val int64, goScrapeSourceAttributeValue AttributeGoScrapeSource) {
 	mb.metricGoScrapeUp.recordDataPoint(mb.startTime, ts, val, goScrapeSourceAttributeValue.String())
+}
+
+// RecordProcessCPUTimeDataPoint adds a data point to process.cpu.time metric.
+func (mb *MetricsBuilder) RecordProcessCPUTimeDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricProcessCPUTime.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordProcessMemoryUsageDataPoint adds a data point to process.memory.usage metric.
+func (mb *MetricsBuilder) RecordProcessMemoryUsageDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricProcessMemoryUsage.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordProcessMemoryVirtualDataPoint adds a data point to process.memory.virtual metric.
+func (mb *MetricsBuilder) RecordProcessMemoryVirtualDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricProcessMemoryVirtual.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordProcessUnixFileDescriptorCountDataPoint adds a data point to process.unix.file_descriptor.count metric.
+func (mb *MetricsBuilder) RecordProcessUnixFileDescriptorCountDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricProcessUnixFileDescriptorCount.recordDataPoint(mb.startTime, ts, val)
 }
 
 // Reset resets metrics builder to its initial state. It should be used when external metrics source is restarted,

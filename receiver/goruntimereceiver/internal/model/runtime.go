@@ -83,42 +83,56 @@ var cpuStates = []struct {
 	{"/cpu/classes/idle:cpu-seconds", metadata.AttributeGoCPUStateIdle},
 }
 
-// RecordRuntime records every model metric v provides. A metric whose
-// inputs v lacks is left out. skip names model metrics another source of
-// the same target already recorded; they are not recorded again.
-func RecordRuntime(mb *metadata.MetricsBuilder, ts pcommon.Timestamp, v RuntimeValues, skip func(metric string) bool) {
-	if skip == nil {
-		skip = func(string) bool { return false }
-	}
+// MetricSet is a set of model metric names.
+type MetricSet map[string]struct{}
+
+// Has reports whether the set holds metric; a nil set holds nothing.
+func (s MetricSet) Has(metric string) bool {
+	_, ok := s[metric]
+	return ok
+}
+
+func (s MetricSet) add(metric string) { s[metric] = struct{}{} }
+
+// RecordRuntime records every model metric v provides and returns the
+// names it recorded. A metric whose inputs v lacks is left out. A metric in
+// skip, which another source of the same target already recorded, is not
+// recorded again.
+func RecordRuntime(mb *metadata.MetricsBuilder, ts pcommon.Timestamp, v RuntimeValues, skip MetricSet) MetricSet {
+	done := MetricSet{}
 	rec := func(metric, name string, fn func(pcommon.Timestamp, int64)) {
-		if skip(metric) {
+		if skip.Has(metric) {
 			return
 		}
 		if x, ok := v.Int(name); ok {
 			fn(ts, x)
+			done.add(metric)
 		}
 	}
-	if !skip("go.memory.used") {
+	if !skip.Has("go.memory.used") {
 		total, okT := v.Int("/memory/classes/total:bytes")
 		released, okR := v.Int("/memory/classes/heap/released:bytes")
 		stacks, okS := v.Int("/memory/classes/heap/stacks:bytes")
 		if okS {
 			mb.RecordGoMemoryUsedDataPoint(ts, stacks, metadata.AttributeGoMemoryTypeStack)
+			done.add("go.memory.used")
 		}
 		if okT && okR && okS {
 			mb.RecordGoMemoryUsedDataPoint(ts, total-released-stacks, metadata.AttributeGoMemoryTypeOther)
 		}
 	}
-	if !skip("go.memory.class.used") {
+	if !skip.Has("go.memory.class.used") {
 		for _, c := range memoryClasses {
 			if x, ok := v.Int(c.name); ok {
 				mb.RecordGoMemoryClassUsedDataPoint(ts, x, c.class)
+				done.add("go.memory.class.used")
 			}
 		}
 	}
-	if !skip("go.memory.limit") {
+	if !skip.Has("go.memory.limit") {
 		if x, ok := v.Int("/gc/gomemlimit:bytes"); ok && x != math.MaxInt64 {
 			mb.RecordGoMemoryLimitDataPoint(ts, x)
+			done.add("go.memory.limit")
 		}
 	}
 	rec("go.memory.allocated", "/gc/heap/allocs:bytes", mb.RecordGoMemoryAllocatedDataPoint)
@@ -132,33 +146,33 @@ func RecordRuntime(mb *metadata.MetricsBuilder, ts pcommon.Timestamp, v RuntimeV
 	rec("go.goroutine.count", "/sched/goroutines:goroutines", mb.RecordGoGoroutineCountDataPoint)
 	rec("go.goroutine.created", "/sched/goroutines-created:goroutines", mb.RecordGoGoroutineCreatedDataPoint)
 	rec("go.processor.limit", "/sched/gomaxprocs:threads", mb.RecordGoProcessorLimitDataPoint)
-	if !skip("go.goroutine.state.count") {
+	if !skip.Has("go.goroutine.state.count") {
 		for _, s := range goroutineStates {
 			if x, ok := v.Int(s.name); ok {
 				mb.RecordGoGoroutineStateCountDataPoint(ts, x, s.state)
+				done.add("go.goroutine.state.count")
 			}
 		}
 	}
-	if !skip("go.cpu.time") {
+	if !skip.Has("go.cpu.time") {
 		for _, c := range cpuStates {
 			if x, ok := v.Float(c.name); ok {
 				mb.RecordGoCPUTimeDataPoint(ts, x, c.state)
+				done.add("go.cpu.time")
 			}
 		}
 	}
+	return done
 }
 
 // AppendRuntimeHistograms appends the model's histograms v provides.
-func AppendRuntimeHistograms(ms pmetric.MetricSlice, v RuntimeValues, start, ts pcommon.Timestamp, skip func(metric string) bool) {
-	if skip == nil {
-		skip = func(string) bool { return false }
-	}
-	if !skip(ScheduleDuration.Name) {
+func AppendRuntimeHistograms(ms pmetric.MetricSlice, v RuntimeValues, start, ts pcommon.Timestamp) {
+	{
 		if b, c, ok := v.Histogram("/sched/latencies:seconds"); ok {
 			AppendRuntimeHistogram(ms, ScheduleDuration, start, ts, b, c)
 		}
 	}
-	if !skip(GCPauseDuration.Name) {
+	{
 		b, c, ok := v.Histogram("/sched/pauses/total/gc:seconds")
 		if !ok {
 			b, c, ok = v.Histogram("/gc/pauses:seconds")

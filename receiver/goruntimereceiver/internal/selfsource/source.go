@@ -112,6 +112,6 @@ func (s *Source) Scrape(now time.Time) pmetric.Metrics {
 	} else {
 		ms = md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	}
-	model.AppendRuntimeHistograms(ms, s.reader, s.start, ts, nil)
+	model.AppendRuntimeHistograms(ms, s.reader, s.start, ts)
 	return md
 }

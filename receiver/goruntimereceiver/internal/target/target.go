@@ -5,11 +5,13 @@ package target // import "github.com/otelcol-goruntime/otelcol-goruntime/receive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 
@@ -20,6 +22,13 @@ import (
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/expvar"
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/model"
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
+)
+
+// Source names.
+const (
+	SourceExpvar     = "expvar"
+	SourcePrometheus = "prometheus"
 )
 
 // Settings configure one target.
@@ -30,11 +39,16 @@ type Settings struct {
 	Name string
 	// ResourceAttributes are added to the target's resource.
 	ResourceAttributes map[string]string
+	// Sources to read; nil reads every source.
+	Sources []string
 	// MaxResponseSize bounds every response body.
 	MaxResponseSize int64
 	// ExpvarInclude keeps the numeric /debug/vars variables whose name
 	// matches one of them.
 	ExpvarInclude []*regexp.Regexp
+	// PrometheusInclude keeps /metrics families the model does not know
+	// whose name matches one of them.
+	PrometheusInclude []*regexp.Regexp
 }
 
 // Target scrapes one service. It is not safe for concurrent use: the
@@ -44,41 +58,130 @@ type Target struct {
 	client *http.Client
 	mb     *metadata.MetricsBuilder
 
-	// start is when the current cumulative series of this target began: the
-	// first scrape, or the scrape that saw the process restart.
-	start  pcommon.Timestamp
-	pauses expvar.PauseTracker
-	buf    []expvar.Pause
-	hist   model.ExpHistogram
-	lost   uint64
+	// start is when the current cumulative series of this target began:
+	// the process's start time where /metrics says it, else the first
+	// scrape, or the scrape that saw the process restart.
+	start     pcommon.Timestamp
+	procStart float64
+	pauses    expvar.PauseTracker
+	buf       []expvar.Pause
+	hist      model.ExpHistogram
+	lost      uint64
+
+	// With no sources configured, the target's sources are detected:
+	// active holds those that answered, and detect asks every source again
+	// on the next scrape (at first, after a restart, and when an active
+	// source stops answering).
+	active map[string]bool
+	detect bool
 }
+
+// allSources lists every source built, in precedence order.
+var allSources = []string{SourcePrometheus, SourceExpvar}
 
 // New returns a target scraped with client.
 func New(s Settings, client *http.Client, cfg metadata.MetricsBuilderConfig, set receiver.Settings) *Target {
-	return &Target{s: s, client: client, mb: metadata.NewMetricsBuilder(cfg, set)}
+	return &Target{s: s, client: client, mb: metadata.NewMetricsBuilder(cfg, set), active: map[string]bool{}, detect: true}
+}
+
+// toRead returns the sources to read this scrape, in precedence order.
+func (t *Target) toRead() []string {
+	if len(t.s.Sources) > 0 {
+		return slices.DeleteFunc(slices.Clone(allSources), func(s string) bool { return !slices.Contains(t.s.Sources, s) })
+	}
+	if t.detect || len(t.ActiveSources()) == 0 {
+		return allSources
+	}
+	return slices.DeleteFunc(slices.Clone(allSources), func(s string) bool { return !t.active[s] })
+}
+
+// ActiveSources lists the sources the target answered on, for tests and
+// telemetry.
+func (t *Target) ActiveSources() []string {
+	var out []string
+	for _, s := range allSources {
+		if t.active[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// restart starts new cumulative series at start.
+func (t *Target) restart(start pcommon.Timestamp) {
+	t.start = start
+	t.mb.Reset(metadata.WithStartTime(start))
+	t.hist.Reset()
+	t.lost = 0
+	t.detect = true
 }
 
 // Scrape reads the target's sources and returns its metrics, with
 // go.scrape.up and go.scrape.duration for each source even when it failed,
-// and the error of a failed source.
+// and the errors of failed sources. Where two sources give the same model
+// metric, /metrics wins (it names the runtime/metrics key it read) and
+// /debug/vars fills in the rest.
 func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, error) {
 	ts := pcommon.NewTimestampFromTime(now)
 	if t.start == 0 {
-		t.start = ts
-		t.mb.Reset(metadata.WithStartTime(ts))
+		t.restart(ts)
 	}
-	began := time.Now()
-	vars, err := t.fetchExpvar(ctx)
-	took := time.Since(began).Seconds()
 	var extra []func(pmetric.MetricSlice)
-	if err == nil {
-		extra = t.recordExpvar(vars, ts)
-		t.mb.RecordGoScrapeUpDataPoint(ts, 1, metadata.AttributeGoScrapeSourceExpvar)
-	} else {
-		t.mb.RecordGoScrapeUpDataPoint(ts, 0, metadata.AttributeGoScrapeSourceExpvar)
-		err = fmt.Errorf("target %q: /debug/vars: %w", t.s.Name, err)
+	var recorded model.MetricSet
+	goVersion := ""
+	type result struct {
+		source string
+		took   float64
+		err    error
 	}
-	t.mb.RecordGoScrapeDurationDataPoint(ts, took, metadata.AttributeGoScrapeSourceExpvar)
+	var results []result
+	detecting := len(t.s.Sources) == 0 && (t.detect || len(t.ActiveSources()) == 0)
+	sources := t.toRead()
+	t.detect = false
+	for _, src := range sources {
+		began := time.Now()
+		var err error
+		switch src {
+		case SourcePrometheus:
+			var fams *promtext.Families
+			if fams, err = t.fetchPrometheus(ctx); err == nil {
+				goVersion = fams.GoVersion
+				recorded, extra = t.recordPrometheus(fams, ts, extra)
+			}
+		case SourceExpvar:
+			var vars *expvar.Vars
+			if vars, err = t.fetchExpvar(ctx); err == nil {
+				extra = t.recordExpvar(vars, ts, recorded, extra)
+			}
+		}
+		results = append(results, result{src, time.Since(began).Seconds(), err})
+	}
+	answered := slices.ContainsFunc(results, func(r result) bool { return r.err == nil })
+	var errs []error
+	for _, r := range results {
+		wasActive := t.active[r.source]
+		t.active[r.source] = r.err == nil
+		if r.err != nil {
+			if wasActive {
+				// It answered before: the target answers differently now.
+				t.detect = true
+			} else if detecting && answered {
+				// Detection: this target does not offer the source.
+				continue
+			}
+			errs = append(errs, fmt.Errorf("target %q: %s: %w", t.s.Name, sourcePath[r.source], r.err))
+		}
+		attr := metadata.AttributeGoScrapeSourceExpvar
+		if r.source == SourcePrometheus {
+			attr = metadata.AttributeGoScrapeSourcePrometheus
+		}
+		up := int64(0)
+		if r.err == nil {
+			up = 1
+		}
+		t.mb.RecordGoScrapeUpDataPoint(ts, up, attr)
+		t.mb.RecordGoScrapeDurationDataPoint(ts, r.took, attr)
+	}
 
 	rb := t.mb.NewResourceBuilder()
 	rb.SetServiceName(t.s.Name)
@@ -87,6 +190,9 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 	rb.SetURLFull(t.s.Endpoint.String())
 	rb.SetServerAddress(t.s.Endpoint.Hostname())
 	rb.SetProcessRuntimeName("go")
+	if goVersion != "" {
+		rb.SetProcessRuntimeVersion(goVersion)
+	}
 	res := rb.Emit()
 	keys := make([]string, 0, len(t.s.ResourceAttributes))
 	for k := range t.s.ResourceAttributes {
@@ -103,28 +209,91 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 			f(ms)
 		}
 	}
-	return md, err
+	return md, errors.Join(errs...)
 }
 
-// fetchExpvar gets and parses /debug/vars.
-func (t *Target) fetchExpvar(ctx context.Context) (*expvar.Vars, error) {
-	u := t.s.Endpoint.JoinPath("/debug/vars")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), http.NoBody)
+var sourcePath = map[string]string{SourcePrometheus: "/metrics", SourceExpvar: "/debug/vars"}
+
+// get fetches path and checks the status; the caller closes the body.
+func (t *Target) get(ctx context.Context, path, accept string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.s.Endpoint.JoinPath(path).String(), http.NoBody)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		_ = resp.Body.Close()
-	}()
 	if resp.StatusCode != http.StatusOK {
+		drain(resp)
 		return nil, fmt.Errorf("HTTP status %d", resp.StatusCode)
 	}
+	return resp, nil
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	_ = resp.Body.Close()
+}
+
+// fetchPrometheus gets and parses /metrics.
+func (t *Target) fetchPrometheus(ctx context.Context) (*promtext.Families, error) {
+	resp, err := t.get(ctx, "/metrics", "text/plain;version=0.0.4;q=0.9,*/*;q=0.1")
+	if err != nil {
+		return nil, err
+	}
+	defer drain(resp)
+	return promtext.Parse(resp.Body, resp.Header.Get("Content-Type"), t.s.MaxResponseSize)
+}
+
+// recordPrometheus maps /metrics to the model and returns what it recorded.
+func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, extra []func(pmetric.MetricSlice)) (model.MetricSet, []func(pmetric.MetricSlice)) {
+	if mf, ok := f.Family("process_start_time_seconds"); ok {
+		if st, ok := promtext.Scalar(mf); ok && st > 0 && st != t.procStart {
+			// The process's own start time starts its series; a new one
+			// means the process restarted.
+			t.procStart = st
+			t.restart(pcommon.Timestamp(st * 1e9))
+		}
+	}
+	recorded := model.RecordRuntime(t.mb, ts, f, nil)
+	scalar := func(name string) (float64, bool) {
+		mf, ok := f.Family(name)
+		if !ok {
+			return 0, false
+		}
+		return promtext.Scalar(mf)
+	}
+	if v, ok := scalar("process_cpu_seconds_total"); ok {
+		t.mb.RecordProcessCPUTimeDataPoint(ts, v)
+	}
+	if v, ok := scalar("process_resident_memory_bytes"); ok {
+		t.mb.RecordProcessMemoryUsageDataPoint(ts, int64(v))
+	}
+	if v, ok := scalar("process_virtual_memory_bytes"); ok {
+		t.mb.RecordProcessMemoryVirtualDataPoint(ts, int64(v))
+	}
+	if v, ok := scalar("process_open_fds"); ok {
+		t.mb.RecordProcessUnixFileDescriptorCountDataPoint(ts, int64(v))
+	}
+	start := t.start
+	extra = append(extra, func(ms pmetric.MetricSlice) {
+		model.AppendRuntimeHistograms(ms, f, start, ts)
+	})
+	if len(t.s.PrometheusInclude) > 0 {
+		extra = append(extra, func(ms pmetric.MetricSlice) { passThrough(ms, f, t.s.PrometheusInclude, start, ts) })
+	}
+	return recorded, extra
+}
+
+// fetchExpvar gets and parses /debug/vars.
+func (t *Target) fetchExpvar(ctx context.Context) (*expvar.Vars, error) {
+	resp, err := t.get(ctx, "/debug/vars", "application/json")
+	if err != nil {
+		return nil, err
+	}
+	defer drain(resp)
 	var include func(string) bool
 	if len(t.s.ExpvarInclude) > 0 {
 		include = func(name string) bool {
@@ -146,18 +315,17 @@ func (t *Target) fetchExpvar(ctx context.Context) (*expvar.Vars, error) {
 	return vars, nil
 }
 
-// recordExpvar maps memstats to the model and returns the hand-built
-// metrics to append after the generated ones.
-func (t *Target) recordExpvar(v *expvar.Vars, ts pcommon.Timestamp) []func(pmetric.MetricSlice) {
+// recordExpvar maps memstats to the model, leaving out what another source
+// recorded, and adds the hand-built metrics to append after the generated
+// ones.
+func (t *Target) recordExpvar(v *expvar.Vars, ts pcommon.Timestamp, recorded model.MetricSet, extra []func(pmetric.MetricSlice)) []func(pmetric.MetricSlice) {
 	ms := v.MemStats
 	u := t.pauses.Update(ms, t.buf)
 	t.buf = u.Pauses[:0]
-	if u.Restarted {
-		// A new process: its counters start a new series.
-		t.start = ts
-		t.mb.Reset(metadata.WithStartTime(ts))
-		t.hist.Reset()
-		t.lost = 0
+	if u.Restarted && t.procStart == 0 {
+		// A new process: its counters start a new series. (With /metrics,
+		// the process start time has already said so.)
+		t.restart(ts)
 	}
 	for _, p := range u.Pauses {
 		t.hist.Observe(p.Duration.Seconds())
@@ -165,8 +333,10 @@ func (t *Target) recordExpvar(v *expvar.Vars, ts pcommon.Timestamp) []func(pmetr
 	t.lost += u.Lost
 
 	mb := t.mb
-	mb.RecordGoMemoryUsedDataPoint(ts, i64(ms.StackInuse), metadata.AttributeGoMemoryTypeStack)
-	mb.RecordGoMemoryUsedDataPoint(ts, i64(ms.Sys)-i64(ms.HeapReleased)-i64(ms.StackInuse), metadata.AttributeGoMemoryTypeOther)
+	if !recorded.Has("go.memory.used") {
+		mb.RecordGoMemoryUsedDataPoint(ts, i64(ms.StackInuse), metadata.AttributeGoMemoryTypeStack)
+		mb.RecordGoMemoryUsedDataPoint(ts, i64(ms.Sys)-i64(ms.HeapReleased)-i64(ms.StackInuse), metadata.AttributeGoMemoryTypeOther)
+	}
 	for _, c := range []struct {
 		v     int64
 		class metadata.AttributeGoMemoryClass
@@ -185,22 +355,34 @@ func (t *Target) recordExpvar(v *expvar.Vars, ts pcommon.Timestamp) []func(pmetr
 		{i64(ms.BuckHashSys), metadata.AttributeGoMemoryClassProfilingBuckets},
 		{i64(ms.OtherSys), metadata.AttributeGoMemoryClassOther},
 	} {
-		mb.RecordGoMemoryClassUsedDataPoint(ts, c.v, c.class)
+		if !recorded.Has("go.memory.class.used") {
+			mb.RecordGoMemoryClassUsedDataPoint(ts, c.v, c.class)
+		}
 	}
-	mb.RecordGoMemoryAllocatedDataPoint(ts, i64(ms.TotalAlloc))
-	mb.RecordGoMemoryAllocationsDataPoint(ts, i64(ms.Mallocs))
-	mb.RecordGoMemoryFreesDataPoint(ts, i64(ms.Frees))
-	mb.RecordGoMemoryHeapObjectsDataPoint(ts, i64(ms.HeapObjects))
-	mb.RecordGoMemoryGcGoalDataPoint(ts, i64(ms.NextGC))
-	mb.RecordGoMemoryGcCyclesDataPoint(ts, int64(ms.NumGC))
-	mb.RecordGoMemoryGcCyclesForcedDataPoint(ts, int64(ms.NumForcedGC))
+	for _, r := range []struct {
+		metric string
+		v      int64
+		fn     func(pcommon.Timestamp, int64)
+	}{
+		{"go.memory.allocated", i64(ms.TotalAlloc), mb.RecordGoMemoryAllocatedDataPoint},
+		{"go.memory.allocations", i64(ms.Mallocs), mb.RecordGoMemoryAllocationsDataPoint},
+		{"go.memory.frees", i64(ms.Frees), mb.RecordGoMemoryFreesDataPoint},
+		{"go.memory.heap.objects", i64(ms.HeapObjects), mb.RecordGoMemoryHeapObjectsDataPoint},
+		{"go.memory.gc.goal", i64(ms.NextGC), mb.RecordGoMemoryGcGoalDataPoint},
+		{"go.memory.gc.cycles", int64(ms.NumGC), mb.RecordGoMemoryGcCyclesDataPoint},
+		{"go.memory.gc.cycles.forced", int64(ms.NumForcedGC), mb.RecordGoMemoryGcCyclesForcedDataPoint},
+	} {
+		if !recorded.Has(r.metric) {
+			r.fn(ts, r.v)
+		}
+	}
 	mb.RecordGoMemoryGcCyclePausesLostDataPoint(ts, i64(t.lost))
 
 	start := t.start
 	hist := t.hist
-	extra := []func(pmetric.MetricSlice){func(out pmetric.MetricSlice) {
+	extra = append(extra, func(out pmetric.MetricSlice) {
 		hist.AppendTo(out, model.GCCyclePauseDuration, start, ts)
-	}}
+	})
 	if len(v.Numbers) > 0 {
 		numbers := v.Numbers
 		extra = append(extra, func(out pmetric.MetricSlice) { appendNumbers(out, numbers, ts) })

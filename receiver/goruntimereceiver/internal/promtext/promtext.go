@@ -1,0 +1,202 @@
+// Package promtext parses the /metrics a Go service serves with
+// client_golang (Prometheus text, and OpenMetrics 1.0 as far as expfmt
+// reads it) and gives its Go runtime families back by their runtime/metrics
+// names, which client_golang writes into each family's HELP text ("Sourced
+// from /gc/heap/allocs:bytes." or "Equals to /memory/classes/total:byte.").
+package promtext // import "github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+)
+
+// ErrTooLarge is returned for a response over the size limit.
+var ErrTooLarge = errors.New("response larger than the limit")
+
+// Families is one parsed /metrics answer.
+type Families struct {
+	// byName holds every family by name.
+	byName map[string]*dto.MetricFamily
+	// byRuntime maps a runtime/metrics name to the family that carries it.
+	byRuntime map[string]*dto.MetricFamily
+	// GoVersion is go_info's version label, when served.
+	GoVersion string
+}
+
+// helpSource finds the runtime/metrics name in a client_golang HELP text; a
+// sum of several names ("Equals to a + b.") is not a single source.
+var helpSource = regexp.MustCompile(`(?:Sourced from|Equals to) (/[a-z0-9/_-]+:[a-z-]+)\.?$`)
+
+// knownFamilies maps families client_golang serves without naming their
+// runtime/metrics source.
+var knownFamilies = map[string]string{
+	"go_goroutines": "/sched/goroutines:goroutines",
+}
+
+// Parse reads a /metrics answer of at most maxBytes bytes in the format
+// the Content-Type header names.
+func Parse(r io.Reader, contentType string, maxBytes int64) (*Families, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading /metrics: %w", err)
+	}
+	if int64(len(body)) > maxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
+	}
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	if contentType != "" {
+		format = expfmt.Format(contentType)
+		if format.FormatType() == expfmt.TypeUnknown {
+			return nil, fmt.Errorf("unsupported content type %q", contentType)
+		}
+	}
+	dec := expfmt.NewDecoder(strings.NewReader(string(body)), format)
+	f := &Families{byName: map[string]*dto.MetricFamily{}, byRuntime: map[string]*dto.MetricFamily{}}
+	for {
+		mf := &dto.MetricFamily{}
+		err := dec.Decode(mf)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parsing /metrics: %w", err)
+		}
+		f.add(mf)
+	}
+	return f, nil
+}
+
+func (f *Families) add(mf *dto.MetricFamily) {
+	name := mf.GetName()
+	f.byName[name] = mf
+	if name == "go_info" {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "version" {
+					f.GoVersion = l.GetValue()
+				}
+			}
+		}
+		return
+	}
+	src := knownFamilies[name]
+	if m := helpSource.FindStringSubmatch(strings.TrimSpace(mf.GetHelp())); m != nil {
+		src = m[1]
+		// client_golang writes /memory/classes/total:byte for memstats Sys.
+		if strings.HasSuffix(src, ":byte") {
+			src += "s"
+		}
+	}
+	if src == "" || len(mf.GetMetric()) != 1 {
+		return
+	}
+	// The first family wins: the runtime-metrics families and the memstats
+	// ones agree where both name one source.
+	if _, dup := f.byRuntime[src]; !dup {
+		f.byRuntime[src] = mf
+	}
+}
+
+// Family returns a family by name.
+func (f *Families) Family(name string) (*dto.MetricFamily, bool) {
+	mf, ok := f.byName[name]
+	return mf, ok
+}
+
+// Names lists every family's name, sorted.
+func (f *Families) Names() []string {
+	out := make([]string, 0, len(f.byName))
+	for n := range f.byName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Scalar returns the value of a gauge, counter or untyped family with one
+// metric.
+func Scalar(mf *dto.MetricFamily) (float64, bool) {
+	if mf == nil || len(mf.GetMetric()) != 1 {
+		return 0, false
+	}
+	m := mf.GetMetric()[0]
+	switch mf.GetType() {
+	case dto.MetricType_GAUGE:
+		return m.GetGauge().GetValue(), m.GetGauge() != nil
+	case dto.MetricType_COUNTER:
+		return m.GetCounter().GetValue(), m.GetCounter() != nil
+	case dto.MetricType_UNTYPED:
+		return m.GetUntyped().GetValue(), m.GetUntyped() != nil
+	}
+	return 0, false
+}
+
+// Int returns a runtime/metrics value as an integer.
+func (f *Families) Int(name string) (int64, bool) {
+	v, ok := f.Float(name)
+	if !ok || math.IsNaN(v) || v < math.MinInt64 || v >= math.MaxInt64 {
+		if ok && v >= math.MaxInt64 {
+			return math.MaxInt64, true
+		}
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// Float returns a runtime/metrics value.
+func (f *Families) Float(name string) (float64, bool) {
+	return Scalar(f.byRuntime[name])
+}
+
+// Histogram returns a runtime/metrics histogram in runtime/metrics' layout,
+// at the resolution the source serves (client_golang re-buckets seconds
+// histograms to powers of ten).
+func (f *Families) Histogram(name string) ([]float64, []uint64, bool) {
+	mf := f.byRuntime[name]
+	if mf == nil || mf.GetType() != dto.MetricType_HISTOGRAM {
+		return nil, nil, false
+	}
+	return Buckets(mf.GetMetric()[0].GetHistogram())
+}
+
+// Buckets turns a Prometheus histogram's cumulative buckets into
+// runtime/metrics' layout: boundaries -Inf, le..., +Inf and per-bucket
+// counts. It refuses buckets that are not increasing.
+func Buckets(h *dto.Histogram) ([]float64, []uint64, bool) {
+	if h == nil {
+		return nil, nil, false
+	}
+	bs := h.GetBucket()
+	boundaries := make([]float64, 0, len(bs)+2)
+	counts := make([]uint64, 0, len(bs)+1)
+	boundaries = append(boundaries, math.Inf(-1))
+	var prev uint64
+	prevLE := math.Inf(-1)
+	for _, b := range bs {
+		le, c := b.GetUpperBound(), b.GetCumulativeCount()
+		if le <= prevLE || c < prev || math.IsNaN(le) {
+			return nil, nil, false
+		}
+		if math.IsInf(le, 1) {
+			break
+		}
+		boundaries = append(boundaries, le)
+		counts = append(counts, c-prev)
+		prev, prevLE = c, le
+	}
+	total := h.GetSampleCount()
+	if total < prev {
+		return nil, nil, false
+	}
+	boundaries = append(boundaries, math.Inf(1))
+	counts = append(counts, total-prev)
+	return boundaries, counts, true
+}

@@ -1,0 +1,99 @@
+package target
+
+import (
+	"regexp"
+
+	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
+)
+
+// passThrough appends the /metrics families that include keeps, under
+// their own names: counters as cumulative sums, gauges and untyped as
+// gauges, histograms with their buckets and sum, summaries with their
+// quantiles. Labels become data point attributes.
+func passThrough(ms pmetric.MetricSlice, f *promtext.Families, include []*regexp.Regexp, start, ts pcommon.Timestamp) {
+	for _, name := range f.Names() {
+		if !matchAny(include, name) {
+			continue
+		}
+		mf, _ := f.Family(name)
+		m := pmetric.NewMetric()
+		m.SetName(name)
+		m.SetDescription(mf.GetHelp())
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER:
+			s := m.SetEmptySum()
+			s.SetIsMonotonic(true)
+			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			for _, pm := range mf.GetMetric() {
+				dp := s.DataPoints().AppendEmpty()
+				point(dp.Attributes(), pm, start, ts, dp.SetStartTimestamp, dp.SetTimestamp)
+				dp.SetDoubleValue(pm.GetCounter().GetValue())
+			}
+		case dto.MetricType_GAUGE, dto.MetricType_UNTYPED:
+			g := m.SetEmptyGauge()
+			for _, pm := range mf.GetMetric() {
+				dp := g.DataPoints().AppendEmpty()
+				point(dp.Attributes(), pm, 0, ts, nil, dp.SetTimestamp)
+				if mf.GetType() == dto.MetricType_GAUGE {
+					dp.SetDoubleValue(pm.GetGauge().GetValue())
+				} else {
+					dp.SetDoubleValue(pm.GetUntyped().GetValue())
+				}
+			}
+		case dto.MetricType_HISTOGRAM:
+			h := m.SetEmptyHistogram()
+			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			for _, pm := range mf.GetMetric() {
+				b, c, ok := promtext.Buckets(pm.GetHistogram())
+				if !ok {
+					continue
+				}
+				dp := h.DataPoints().AppendEmpty()
+				point(dp.Attributes(), pm, start, ts, dp.SetStartTimestamp, dp.SetTimestamp)
+				dp.ExplicitBounds().FromRaw(b[1 : len(b)-1])
+				dp.BucketCounts().FromRaw(c)
+				dp.SetCount(pm.GetHistogram().GetSampleCount())
+				dp.SetSum(pm.GetHistogram().GetSampleSum())
+			}
+		case dto.MetricType_SUMMARY:
+			s := m.SetEmptySummary()
+			for _, pm := range mf.GetMetric() {
+				dp := s.DataPoints().AppendEmpty()
+				point(dp.Attributes(), pm, start, ts, dp.SetStartTimestamp, dp.SetTimestamp)
+				dp.SetCount(pm.GetSummary().GetSampleCount())
+				dp.SetSum(pm.GetSummary().GetSampleSum())
+				for _, q := range pm.GetSummary().GetQuantile() {
+					qv := dp.QuantileValues().AppendEmpty()
+					qv.SetQuantile(q.GetQuantile())
+					qv.SetValue(q.GetValue())
+				}
+			}
+		default:
+			continue
+		}
+		m.MoveTo(ms.AppendEmpty())
+	}
+}
+
+func point(attrs pcommon.Map, pm *dto.Metric, start, ts pcommon.Timestamp, setStart, setTS func(pcommon.Timestamp)) {
+	for _, l := range pm.GetLabel() {
+		attrs.PutStr(l.GetName(), l.GetValue())
+	}
+	if setStart != nil {
+		setStart(start)
+	}
+	setTS(ts)
+}
+
+func matchAny(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}

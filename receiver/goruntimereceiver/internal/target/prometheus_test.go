@@ -1,0 +1,164 @@
+package target
+
+import (
+	"context"
+	stdexpvar "expvar"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
+)
+
+func fixtureHandler(t *testing.T, name string) http.HandlerFunc {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("..", "promtext", "testdata", name))
+	require.NoError(t, err)
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_, _ = w.Write(body)
+	}
+}
+
+func names(md pmetric.Metrics) map[string]pmetric.Metric {
+	out := map[string]pmetric.Metric{}
+	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := range ms.Len() {
+		out[ms.At(i).Name()] = ms.At(i)
+	}
+	return out
+}
+
+func upBySource(md pmetric.Metrics) map[string]int64 {
+	out := map[string]int64{}
+	m, ok := names(md)["go.scrape.up"]
+	if !ok {
+		return out
+	}
+	dps := m.Gauge().DataPoints()
+	for i := range dps.Len() {
+		src, _ := dps.At(i).Attributes().Get("go.scrape.source")
+		out[src.Str()] = dps.At(i).IntValue()
+	}
+	return out
+}
+
+// TestPrometheusOnlyTarget serves client_golang's /metrics (with all
+// runtime metrics) and no /debug/vars: detection reads only /metrics,
+// without reporting the missing /debug/vars as a failure.
+func TestPrometheusOnlyTarget(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", fixtureHandler(t, "go1.26-runtime-metrics.txt"))
+	tg, _ := newTarget(t, mux)
+	md, err := tg.Scrape(context.Background(), time.Now())
+	require.NoError(t, err, "a source the target does not offer is not an error")
+	assert.Equal(t, map[string]int64{"prometheus": 1}, upBySource(md))
+	assert.Equal(t, []string{SourcePrometheus}, tg.ActiveSources())
+
+	ms := names(md)
+	for _, want := range []string{
+		"go.goroutine.count", "go.goroutine.state.count", "go.goroutine.created", "go.memory.used", "go.memory.class.used",
+		"go.memory.allocated", "go.memory.allocations", "go.memory.gc.goal", "go.memory.gc.cycles", "go.config.gogc",
+		"go.processor.limit", "go.cpu.time", "go.schedule.duration", "go.memory.gc.pause.duration",
+		"process.cpu.time", "process.memory.usage", "process.unix.file_descriptor.count",
+	} {
+		assert.Contains(t, ms, want)
+	}
+	assert.NotContains(t, ms, "go.memory.limit", "no limit set in the fixture")
+	assert.NotContains(t, ms, "go.memory.gc.cycle.pause.duration", "only /debug/vars gives per-cycle pauses")
+	res := md.ResourceMetrics().At(0).Resource().Attributes()
+	v, _ := res.Get("process.runtime.version")
+	assert.True(t, strings.HasPrefix(v.Str(), "go1.26"), v.Str())
+	// Counters start at the process's start time, which /metrics gives.
+	start := ms["go.memory.allocated"].Sum().DataPoints().At(0).StartTimestamp()
+	assert.Equal(t, int64(tg.procStart*1e9), int64(start))
+	assert.Less(t, int64(start), time.Now().UnixNano())
+	lat := ms["go.schedule.duration"].Histogram().DataPoints().At(0)
+	assert.Equal(t, lat.BucketCounts().Len(), lat.ExplicitBounds().Len()+1)
+	assert.False(t, lat.HasSum(), "runtime histograms carry no sum in the model")
+}
+
+// TestBothSourcesOneValueEach serves /metrics and the real /debug/vars: a
+// metric both give comes from /metrics only, and /debug/vars adds the
+// per-cycle pauses.
+func TestBothSourcesOneValueEach(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", fixtureHandler(t, "go1.26-runtime-metrics.txt"))
+	mux.Handle("/debug/vars", stdexpvar.Handler())
+	tg, _ := newTarget(t, mux)
+	md, err := tg.Scrape(context.Background(), time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"prometheus": 1, "expvar": 1}, upBySource(md))
+	ms := names(md)
+	alloc := ms["go.memory.allocated"].Sum().DataPoints()
+	require.Equal(t, 1, alloc.Len(), "one value, not one per source")
+	// The fixture's go_gc_heap_allocs_bytes_total, not this process's.
+	f, err := os.Open(filepath.Join("..", "promtext", "testdata", "go1.26-runtime-metrics.txt"))
+	require.NoError(t, err)
+	defer func() { _ = f.Close() }()
+	fams, err := promtext.Parse(f, "", 1<<20)
+	require.NoError(t, err)
+	want, _ := fams.Int("/gc/heap/allocs:bytes")
+	assert.Equal(t, want, alloc.At(0).IntValue())
+	assert.Contains(t, ms, "go.memory.gc.cycle.pause.duration")
+	assert.Contains(t, ms, "go.memory.gc.cycle.pauses.lost")
+}
+
+func TestIncludeKeepsUnknownFamilies(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`# TYPE http_requests_total counter
+http_requests_total{code="200"} 7
+http_requests_total{code="500"} 1
+# TYPE queue_depth gauge
+queue_depth 3
+# TYPE secret gauge
+secret 1
+`))
+	}))
+	tg, _ := newTarget(t, mux)
+	tg.s.PrometheusInclude = compile(t, "http_.*", "queue_depth")
+	md, err := tg.Scrape(context.Background(), time.Now())
+	require.NoError(t, err)
+	ms := names(md)
+	require.Contains(t, ms, "http_requests_total")
+	assert.Equal(t, 2, ms["http_requests_total"].Sum().DataPoints().Len())
+	assert.True(t, ms["http_requests_total"].Sum().IsMonotonic())
+	assert.Equal(t, 3.0, ms["queue_depth"].Gauge().DataPoints().At(0).DoubleValue())
+	assert.NotContains(t, ms, "secret")
+}
+
+// TestSourceStopsAnswering: an active source that fails is an error and
+// sends the target back to detection.
+func TestSourceStopsAnswering(t *testing.T) {
+	serve := true
+	mux := http.NewServeMux()
+	mux.Handle("/debug/vars", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !serve {
+			http.NotFound(w, r)
+			return
+		}
+		stdexpvar.Handler().ServeHTTP(w, r)
+	}))
+	tg, _ := newTarget(t, mux)
+	_, err := tg.Scrape(context.Background(), time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, []string{SourceExpvar}, tg.ActiveSources())
+	serve = false
+	md, err := tg.Scrape(context.Background(), time.Now())
+	require.ErrorContains(t, err, `target "svc": /debug/vars: HTTP status 404`)
+	assert.Equal(t, int64(0), upBySource(md)["expvar"])
+	assert.True(t, tg.detect, "the next scrape detects again")
+	serve = true
+	md, err = tg.Scrape(context.Background(), time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), upBySource(md)["expvar"])
+	assert.Equal(t, []string{SourceExpvar}, tg.ActiveSources())
+}
