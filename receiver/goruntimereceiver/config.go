@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap"
@@ -57,6 +58,20 @@ type TargetConfig struct {
 	Expvar ExpvarConfig `mapstructure:"expvar"`
 	// Prometheus configures the /metrics source.
 	Prometheus PrometheusConfig `mapstructure:"prometheus"`
+	// Goroutines configures the /debug/pprof/goroutine source.
+	Goroutines GoroutinesConfig `mapstructure:"goroutines"`
+}
+
+// GoroutinesConfig configures goroutine dumps.
+type GoroutinesConfig struct {
+	// Interval is the least time between two dumps of a target; a dump
+	// stops the target's world for its whole length.
+	Interval time.Duration `mapstructure:"interval"`
+	// MaxDumpSize caps a full (debug=2) dump in bytes; a larger one is read
+	// grouped (debug=1) instead.
+	MaxDumpSize int64 `mapstructure:"max_dump_size"`
+	// TopCreators is how many creating functions are counted by name.
+	TopCreators int `mapstructure:"top_creators"`
 }
 
 // PrometheusConfig configures the /metrics source.
@@ -75,7 +90,7 @@ type ExpvarConfig struct {
 }
 
 // Sources a target can have; only those in builtSources are built.
-var builtSources = []string{target.SourceExpvar, target.SourcePrometheus}
+var builtSources = []string{target.SourceExpvar, target.SourceGoroutines, target.SourcePrometheus}
 
 // Unmarshal decodes the configuration and fills the unset settings of
 // each target with their defaults (list entries get no defaults from
@@ -111,13 +126,15 @@ func (cfg *Config) Validate() error {
 		}
 		names[name] = i
 		for _, s := range t.Sources {
-			switch {
-			case slices.Contains(builtSources, s):
-			case s == "goroutines":
-				errs = append(errs, fmt.Errorf(`"targets::%d::sources": source %q is not built yet; built: %v`, i, s, builtSources))
-			default:
-				errs = append(errs, fmt.Errorf(`"targets::%d::sources": unknown source %q; built: %v`, i, s, builtSources))
+			if !slices.Contains(builtSources, s) {
+				errs = append(errs, fmt.Errorf(`"targets::%d::sources": unknown source %q; known: %v`, i, s, builtSources))
 			}
+		}
+		if t.Goroutines.Interval < cfg.CollectionInterval {
+			errs = append(errs, fmt.Errorf(`"targets::%d::goroutines::interval" %s is shorter than "collection_interval" %s`, i, t.Goroutines.Interval, cfg.CollectionInterval))
+		}
+		if t.Goroutines.MaxDumpSize <= 0 || t.Goroutines.TopCreators <= 0 {
+			errs = append(errs, fmt.Errorf(`"targets::%d::goroutines": "max_dump_size" and "top_creators" must be positive`, i))
 		}
 		if t.MaxResponseSize <= 0 {
 			errs = append(errs, fmt.Errorf(`"targets::%d::max_response_size" must be positive, got %d`, i, t.MaxResponseSize))

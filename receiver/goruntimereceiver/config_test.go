@@ -37,7 +37,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "unknown_field"), wantErr: "has invalid keys: enabeld"},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::0::endpoint" must not be empty`},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::1::endpoint" "ftp://x" must be an http:// or https:// URL with a host`},
-		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::sources": source "goroutines" is not built yet; built: [expvar prometheus]`},
+		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::sources": unknown source "heap"; known: [expvar goroutines prometheus]`},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::max_response_size" must be positive, got -1`},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::expvar::include" "("`},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2" and "targets::3" are both named "a:1"; give one a "name"`},

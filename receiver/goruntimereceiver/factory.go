@@ -39,6 +39,8 @@ func createDefaultConfig() component.Config {
 const (
 	defaultTargetTimeout   = 5 * time.Second
 	defaultMaxResponseSize = 16 << 20
+	defaultMaxDumpSize     = 8 << 20
+	defaultTopCreators     = 10
 )
 
 // withTargetDefaults fills the unset settings of each target.
@@ -50,6 +52,15 @@ func withTargetDefaults(cfg *Config) {
 		}
 		if t.MaxResponseSize == 0 {
 			t.MaxResponseSize = defaultMaxResponseSize
+		}
+		if t.Goroutines.Interval == 0 {
+			t.Goroutines.Interval = max(time.Minute, cfg.CollectionInterval)
+		}
+		if t.Goroutines.MaxDumpSize == 0 {
+			t.Goroutines.MaxDumpSize = defaultMaxDumpSize
+		}
+		if t.Goroutines.TopCreators == 0 {
+			t.Goroutines.TopCreators = defaultTopCreators
 		}
 	}
 }

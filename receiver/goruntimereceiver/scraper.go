@@ -55,6 +55,9 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 			MaxResponseSize:    tc.MaxResponseSize,
 			ExpvarInclude:      anchored(tc.Expvar.Include),
 			PrometheusInclude:  anchored(tc.Prometheus.Include),
+			GoroutineInterval:  tc.Goroutines.Interval,
+			MaxDumpSize:        tc.Goroutines.MaxDumpSize,
+			TopCreators:        tc.Goroutines.TopCreators,
 		}, client, s.cfg.MetricsBuilderConfig, s.set))
 	}
 	return nil

@@ -77,6 +77,54 @@ func (ms *GoCPUTimeMetricConfig) Validate() error {
 	return nil
 }
 
+// GoGoroutineBlockedCountMetricAttributeKey specifies the key of an attribute for the go.goroutine.blocked.count metric.
+type GoGoroutineBlockedCountMetricAttributeKey string
+
+const (
+	GoGoroutineBlockedCountMetricAttributeKeyGoGoroutineWaitAge GoGoroutineBlockedCountMetricAttributeKey = "go.goroutine.wait.age"
+)
+
+// GoGoroutineBlockedCountMetricConfig provides config for the go.goroutine.blocked.count metric.
+type GoGoroutineBlockedCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []GoGoroutineBlockedCountMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *GoGoroutineBlockedCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *GoGoroutineBlockedCountMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case GoGoroutineBlockedCountMetricAttributeKeyGoGoroutineWaitAge:
+		default:
+			return fmt.Errorf("metric go.goroutine.blocked.count doesn't have an attribute %v, valid attributes: [go.goroutine.wait.age]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // GoGoroutineCountMetricConfig provides config for the go.goroutine.count metric.
 type GoGoroutineCountMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -104,6 +152,94 @@ type GoGoroutineCreatedMetricConfig struct {
 }
 
 func (ms *GoGoroutineCreatedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// GoGoroutineCreatorCountMetricAttributeKey specifies the key of an attribute for the go.goroutine.creator.count metric.
+type GoGoroutineCreatorCountMetricAttributeKey string
+
+const (
+	GoGoroutineCreatorCountMetricAttributeKeyGoGoroutineCreator GoGoroutineCreatorCountMetricAttributeKey = "go.goroutine.creator"
+)
+
+// GoGoroutineCreatorCountMetricConfig provides config for the go.goroutine.creator.count metric.
+type GoGoroutineCreatorCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []GoGoroutineCreatorCountMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *GoGoroutineCreatorCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *GoGoroutineCreatorCountMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case GoGoroutineCreatorCountMetricAttributeKeyGoGoroutineCreator:
+		default:
+			return fmt.Errorf("metric go.goroutine.creator.count doesn't have an attribute %v, valid attributes: [go.goroutine.creator]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// GoGoroutineDumpGroupedMetricConfig provides config for the go.goroutine.dump.grouped metric.
+type GoGoroutineDumpGroupedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoGoroutineDumpGroupedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// GoGoroutineLeakedCountMetricConfig provides config for the go.goroutine.leaked.count metric.
+type GoGoroutineLeakedCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoGoroutineLeakedCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -153,6 +289,54 @@ func (ms *GoGoroutineStateCountMetricConfig) Validate() error {
 		case GoGoroutineStateCountMetricAttributeKeyGoGoroutineState:
 		default:
 			return fmt.Errorf("metric go.goroutine.state.count doesn't have an attribute %v, valid attributes: [go.goroutine.state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// GoGoroutineStatusCountMetricAttributeKey specifies the key of an attribute for the go.goroutine.status.count metric.
+type GoGoroutineStatusCountMetricAttributeKey string
+
+const (
+	GoGoroutineStatusCountMetricAttributeKeyGoGoroutineStatus GoGoroutineStatusCountMetricAttributeKey = "go.goroutine.status"
+)
+
+// GoGoroutineStatusCountMetricConfig provides config for the go.goroutine.status.count metric.
+type GoGoroutineStatusCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []GoGoroutineStatusCountMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *GoGoroutineStatusCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *GoGoroutineStatusCountMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case GoGoroutineStatusCountMetricAttributeKeyGoGoroutineStatus:
+		default:
+			return fmt.Errorf("metric go.goroutine.status.count doesn't have an attribute %v, valid attributes: [go.goroutine.status]", val)
 		}
 	}
 
@@ -641,9 +825,14 @@ func (ms *ProcessUnixFileDescriptorCountMetricConfig) Unmarshal(parser *confmap.
 type MetricsConfig struct {
 	GoConfigGogc                   GoConfigGogcMetricConfig                   `mapstructure:"go.config.gogc"`
 	GoCPUTime                      GoCPUTimeMetricConfig                      `mapstructure:"go.cpu.time"`
+	GoGoroutineBlockedCount        GoGoroutineBlockedCountMetricConfig        `mapstructure:"go.goroutine.blocked.count"`
 	GoGoroutineCount               GoGoroutineCountMetricConfig               `mapstructure:"go.goroutine.count"`
 	GoGoroutineCreated             GoGoroutineCreatedMetricConfig             `mapstructure:"go.goroutine.created"`
+	GoGoroutineCreatorCount        GoGoroutineCreatorCountMetricConfig        `mapstructure:"go.goroutine.creator.count"`
+	GoGoroutineDumpGrouped         GoGoroutineDumpGroupedMetricConfig         `mapstructure:"go.goroutine.dump.grouped"`
+	GoGoroutineLeakedCount         GoGoroutineLeakedCountMetricConfig         `mapstructure:"go.goroutine.leaked.count"`
 	GoGoroutineStateCount          GoGoroutineStateCountMetricConfig          `mapstructure:"go.goroutine.state.count"`
+	GoGoroutineStatusCount         GoGoroutineStatusCountMetricConfig         `mapstructure:"go.goroutine.status.count"`
 	GoMemoryAllocated              GoMemoryAllocatedMetricConfig              `mapstructure:"go.memory.allocated"`
 	GoMemoryAllocations            GoMemoryAllocationsMetricConfig            `mapstructure:"go.memory.allocations"`
 	GoMemoryClassUsed              GoMemoryClassUsedMetricConfig              `mapstructure:"go.memory.class.used"`
@@ -674,16 +863,37 @@ func DefaultMetricsConfig() MetricsConfig {
 			AggregationStrategy: AggregationStrategySum,
 			EnabledAttributes:   []GoCPUTimeMetricAttributeKey{GoCPUTimeMetricAttributeKeyGoCPUState},
 		},
+		GoGoroutineBlockedCount: GoGoroutineBlockedCountMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []GoGoroutineBlockedCountMetricAttributeKey{GoGoroutineBlockedCountMetricAttributeKeyGoGoroutineWaitAge},
+		},
 		GoGoroutineCount: GoGoroutineCountMetricConfig{
 			Enabled: true,
 		},
 		GoGoroutineCreated: GoGoroutineCreatedMetricConfig{
 			Enabled: true,
 		},
+		GoGoroutineCreatorCount: GoGoroutineCreatorCountMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []GoGoroutineCreatorCountMetricAttributeKey{GoGoroutineCreatorCountMetricAttributeKeyGoGoroutineCreator},
+		},
+		GoGoroutineDumpGrouped: GoGoroutineDumpGroupedMetricConfig{
+			Enabled: true,
+		},
+		GoGoroutineLeakedCount: GoGoroutineLeakedCountMetricConfig{
+			Enabled: true,
+		},
 		GoGoroutineStateCount: GoGoroutineStateCountMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
 			EnabledAttributes:   []GoGoroutineStateCountMetricAttributeKey{GoGoroutineStateCountMetricAttributeKeyGoGoroutineState},
+		},
+		GoGoroutineStatusCount: GoGoroutineStatusCountMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []GoGoroutineStatusCountMetricAttributeKey{GoGoroutineStatusCountMetricAttributeKeyGoGoroutineStatus},
 		},
 		GoMemoryAllocated: GoMemoryAllocatedMetricConfig{
 			Enabled: true,

@@ -34,16 +34,37 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []GoCPUTimeMetricAttributeKey{GoCPUTimeMetricAttributeKeyGoCPUState},
 					},
+					GoGoroutineBlockedCount: GoGoroutineBlockedCountMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoGoroutineBlockedCountMetricAttributeKey{GoGoroutineBlockedCountMetricAttributeKeyGoGoroutineWaitAge},
+					},
 					GoGoroutineCount: GoGoroutineCountMetricConfig{
 						Enabled: true,
 					},
 					GoGoroutineCreated: GoGoroutineCreatedMetricConfig{
 						Enabled: true,
 					},
+					GoGoroutineCreatorCount: GoGoroutineCreatorCountMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoGoroutineCreatorCountMetricAttributeKey{GoGoroutineCreatorCountMetricAttributeKeyGoGoroutineCreator},
+					},
+					GoGoroutineDumpGrouped: GoGoroutineDumpGroupedMetricConfig{
+						Enabled: true,
+					},
+					GoGoroutineLeakedCount: GoGoroutineLeakedCountMetricConfig{
+						Enabled: true,
+					},
 					GoGoroutineStateCount: GoGoroutineStateCountMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []GoGoroutineStateCountMetricAttributeKey{GoGoroutineStateCountMetricAttributeKeyGoGoroutineState},
+					},
+					GoGoroutineStatusCount: GoGoroutineStatusCountMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoGoroutineStatusCountMetricAttributeKey{GoGoroutineStatusCountMetricAttributeKeyGoGoroutineStatus},
 					},
 					GoMemoryAllocated: GoMemoryAllocatedMetricConfig{
 						Enabled: true,
@@ -133,16 +154,37 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []GoCPUTimeMetricAttributeKey{GoCPUTimeMetricAttributeKeyGoCPUState},
 					},
+					GoGoroutineBlockedCount: GoGoroutineBlockedCountMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoGoroutineBlockedCountMetricAttributeKey{GoGoroutineBlockedCountMetricAttributeKeyGoGoroutineWaitAge},
+					},
 					GoGoroutineCount: GoGoroutineCountMetricConfig{
 						Enabled: false,
 					},
 					GoGoroutineCreated: GoGoroutineCreatedMetricConfig{
 						Enabled: false,
 					},
+					GoGoroutineCreatorCount: GoGoroutineCreatorCountMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoGoroutineCreatorCountMetricAttributeKey{GoGoroutineCreatorCountMetricAttributeKeyGoGoroutineCreator},
+					},
+					GoGoroutineDumpGrouped: GoGoroutineDumpGroupedMetricConfig{
+						Enabled: false,
+					},
+					GoGoroutineLeakedCount: GoGoroutineLeakedCountMetricConfig{
+						Enabled: false,
+					},
 					GoGoroutineStateCount: GoGoroutineStateCountMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []GoGoroutineStateCountMetricAttributeKey{GoGoroutineStateCountMetricAttributeKeyGoGoroutineState},
+					},
+					GoGoroutineStatusCount: GoGoroutineStatusCountMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []GoGoroutineStatusCountMetricAttributeKey{GoGoroutineStatusCountMetricAttributeKeyGoGoroutineStatus},
 					},
 					GoMemoryAllocated: GoMemoryAllocatedMetricConfig{
 						Enabled: false,
@@ -224,7 +266,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ProcessCPUTimeMetricConfig{}, ProcessMemoryUsageMetricConfig{}, ProcessMemoryVirtualMetricConfig{}, ProcessUnixFileDescriptorCountMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoGoroutineBlockedCountMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineCreatorCountMetricConfig{}, GoGoroutineDumpGroupedMetricConfig{}, GoGoroutineLeakedCountMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoGoroutineStatusCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ProcessCPUTimeMetricConfig{}, ProcessMemoryUsageMetricConfig{}, ProcessMemoryVirtualMetricConfig{}, ProcessUnixFileDescriptorCountMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -242,6 +284,30 @@ func TestGoCPUTimeMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
 
+func TestGoGoroutineBlockedCountMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().GoGoroutineBlockedCount
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []GoGoroutineBlockedCountMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric go.goroutine.blocked.count doesn't have an attribute invalid, valid attributes: [go.goroutine.wait.age]")
+
+	cfg = DefaultMetricsConfig().GoGoroutineBlockedCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestGoGoroutineCreatorCountMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().GoGoroutineCreatorCount
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []GoGoroutineCreatorCountMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric go.goroutine.creator.count doesn't have an attribute invalid, valid attributes: [go.goroutine.creator]")
+
+	cfg = DefaultMetricsConfig().GoGoroutineCreatorCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
 func TestGoGoroutineStateCountMetricsConfig_Validate(t *testing.T) {
 	cfg := DefaultMetricsConfig().GoGoroutineStateCount
 	require.NoError(t, cfg.Validate())
@@ -250,6 +316,18 @@ func TestGoGoroutineStateCountMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric go.goroutine.state.count doesn't have an attribute invalid, valid attributes: [go.goroutine.state]")
 
 	cfg = DefaultMetricsConfig().GoGoroutineStateCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestGoGoroutineStatusCountMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().GoGoroutineStatusCount
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []GoGoroutineStatusCountMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric go.goroutine.status.count doesn't have an attribute invalid, valid attributes: [go.goroutine.status]")
+
+	cfg = DefaultMetricsConfig().GoGoroutineStatusCount
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -88,6 +88,44 @@ var MapAttributeGoGoroutineState = map[string]AttributeGoGoroutineState{
 	"waiting":   AttributeGoGoroutineStateWaiting,
 }
 
+// AttributeGoGoroutineWaitAge specifies the value go.goroutine.wait.age attribute.
+type AttributeGoGoroutineWaitAge int
+
+const (
+	_ AttributeGoGoroutineWaitAge = iota
+	AttributeGoGoroutineWaitAgeFrom1mTo5m
+	AttributeGoGoroutineWaitAgeFrom30mTo2h
+	AttributeGoGoroutineWaitAgeFrom5mTo30m
+	AttributeGoGoroutineWaitAgeOver2h
+	AttributeGoGoroutineWaitAgeUnder1m
+)
+
+// String returns the string representation of the AttributeGoGoroutineWaitAge.
+func (av AttributeGoGoroutineWaitAge) String() string {
+	switch av {
+	case AttributeGoGoroutineWaitAgeFrom1mTo5m:
+		return "from_1m_to_5m"
+	case AttributeGoGoroutineWaitAgeFrom30mTo2h:
+		return "from_30m_to_2h"
+	case AttributeGoGoroutineWaitAgeFrom5mTo30m:
+		return "from_5m_to_30m"
+	case AttributeGoGoroutineWaitAgeOver2h:
+		return "over_2h"
+	case AttributeGoGoroutineWaitAgeUnder1m:
+		return "under_1m"
+	}
+	return ""
+}
+
+// MapAttributeGoGoroutineWaitAge is a helper map of string to AttributeGoGoroutineWaitAge attribute value.
+var MapAttributeGoGoroutineWaitAge = map[string]AttributeGoGoroutineWaitAge{
+	"from_1m_to_5m":  AttributeGoGoroutineWaitAgeFrom1mTo5m,
+	"from_30m_to_2h": AttributeGoGoroutineWaitAgeFrom30mTo2h,
+	"from_5m_to_30m": AttributeGoGoroutineWaitAgeFrom5mTo30m,
+	"over_2h":        AttributeGoGoroutineWaitAgeOver2h,
+	"under_1m":       AttributeGoGoroutineWaitAgeUnder1m,
+}
+
 // AttributeGoMemoryClass specifies the value go.memory.class attribute.
 type AttributeGoMemoryClass int
 
@@ -222,15 +260,33 @@ var MetricsInfo = metricsInfo{
 		Name:       "go.cpu.time",
 		Attributes: []string{"go.cpu.state"},
 	},
+	GoGoroutineBlockedCount: metricInfo{
+		Name:       "go.goroutine.blocked.count",
+		Attributes: []string{"go.goroutine.wait.age"},
+	},
 	GoGoroutineCount: metricInfo{
 		Name: "go.goroutine.count",
 	},
 	GoGoroutineCreated: metricInfo{
 		Name: "go.goroutine.created",
 	},
+	GoGoroutineCreatorCount: metricInfo{
+		Name:       "go.goroutine.creator.count",
+		Attributes: []string{"go.goroutine.creator"},
+	},
+	GoGoroutineDumpGrouped: metricInfo{
+		Name: "go.goroutine.dump.grouped",
+	},
+	GoGoroutineLeakedCount: metricInfo{
+		Name: "go.goroutine.leaked.count",
+	},
 	GoGoroutineStateCount: metricInfo{
 		Name:       "go.goroutine.state.count",
 		Attributes: []string{"go.goroutine.state"},
+	},
+	GoGoroutineStatusCount: metricInfo{
+		Name:       "go.goroutine.status.count",
+		Attributes: []string{"go.goroutine.status"},
 	},
 	GoMemoryAllocated: metricInfo{
 		Name: "go.memory.allocated",
@@ -295,9 +351,14 @@ var MetricsInfo = metricsInfo{
 type metricsInfo struct {
 	GoConfigGogc                   metricInfo
 	GoCPUTime                      metricInfo
+	GoGoroutineBlockedCount        metricInfo
 	GoGoroutineCount               metricInfo
 	GoGoroutineCreated             metricInfo
+	GoGoroutineCreatorCount        metricInfo
+	GoGoroutineDumpGrouped         metricInfo
+	GoGoroutineLeakedCount         metricInfo
 	GoGoroutineStateCount          metricInfo
+	GoGoroutineStatusCount         metricInfo
 	GoMemoryAllocated              metricInfo
 	GoMemoryAllocations            metricInfo
 	GoMemoryClassUsed              metricInfo
@@ -466,6 +527,97 @@ func newMetricGoCPUTime(cfg GoCPUTimeMetricConfig) metricGoCPUTime {
 	return m
 }
 
+type metricGoGoroutineBlockedCount struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        GoGoroutineBlockedCountMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+}
+
+// init fills go.goroutine.blocked.count metric with initial data.
+func (m *metricGoGoroutineBlockedCount) init() {
+	m.data.SetName("go.goroutine.blocked.count")
+	m.data.SetDescription("Goroutines in the last dump by how long they have been blocked.")
+	m.data.SetUnit("{goroutine}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricGoGoroutineBlockedCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, goGoroutineWaitAgeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, GoGoroutineBlockedCountMetricAttributeKeyGoGoroutineWaitAge) {
+		dp.Attributes().PutStr("go.goroutine.wait.age", goGoroutineWaitAgeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoGoroutineBlockedCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoGoroutineBlockedCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoGoroutineBlockedCount(cfg GoGoroutineBlockedCountMetricConfig) metricGoGoroutineBlockedCount {
+	m := metricGoGoroutineBlockedCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricGoGoroutineCount struct {
 	data     pmetric.Metric               // data buffer for generated metric.
 	config   GoGoroutineCountMetricConfig // metric config provided by user.
@@ -570,6 +722,199 @@ func newMetricGoGoroutineCreated(cfg GoGoroutineCreatedMetricConfig) metricGoGor
 	return m
 }
 
+type metricGoGoroutineCreatorCount struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        GoGoroutineCreatorCountMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+}
+
+// init fills go.goroutine.creator.count metric with initial data.
+func (m *metricGoGoroutineCreatorCount) init() {
+	m.data.SetName("go.goroutine.creator.count")
+	m.data.SetDescription("Goroutines in the last dump by the function that created them, the top creators of the target and the rest as 'other'.")
+	m.data.SetUnit("{goroutine}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricGoGoroutineCreatorCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, goGoroutineCreatorAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, GoGoroutineCreatorCountMetricAttributeKeyGoGoroutineCreator) {
+		dp.Attributes().PutStr("go.goroutine.creator", goGoroutineCreatorAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoGoroutineCreatorCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoGoroutineCreatorCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoGoroutineCreatorCount(cfg GoGoroutineCreatorCountMetricConfig) metricGoGoroutineCreatorCount {
+	m := metricGoGoroutineCreatorCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoGoroutineDumpGrouped struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   GoGoroutineDumpGroupedMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills go.goroutine.dump.grouped metric with initial data.
+func (m *metricGoGoroutineDumpGrouped) init() {
+	m.data.SetName("go.goroutine.dump.grouped")
+	m.data.SetDescription("1 when the last goroutine dump was over the size cap and was read grouped (debug=1), without statuses, wait ages or leak marks; 0 for a full dump.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricGoGoroutineDumpGrouped) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoGoroutineDumpGrouped) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoGoroutineDumpGrouped) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoGoroutineDumpGrouped(cfg GoGoroutineDumpGroupedMetricConfig) metricGoGoroutineDumpGrouped {
+	m := metricGoGoroutineDumpGrouped{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoGoroutineLeakedCount struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   GoGoroutineLeakedCountMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills go.goroutine.leaked.count metric with initial data.
+func (m *metricGoGoroutineLeakedCount) init() {
+	m.data.SetName("go.goroutine.leaked.count")
+	m.data.SetDescription("Goroutines the runtime marked as leaked in the last dump (Go's goroutine leak detection experiment).")
+	m.data.SetUnit("{goroutine}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoGoroutineLeakedCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoGoroutineLeakedCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoGoroutineLeakedCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoGoroutineLeakedCount(cfg GoGoroutineLeakedCountMetricConfig) metricGoGoroutineLeakedCount {
+	m := metricGoGoroutineLeakedCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricGoGoroutineStateCount struct {
 	data          pmetric.Metric                    // data buffer for generated metric.
 	config        GoGoroutineStateCountMetricConfig // metric config provided by user.
@@ -653,6 +998,97 @@ func (m *metricGoGoroutineStateCount) emit(metrics pmetric.MetricSlice) {
 
 func newMetricGoGoroutineStateCount(cfg GoGoroutineStateCountMetricConfig) metricGoGoroutineStateCount {
 	m := metricGoGoroutineStateCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoGoroutineStatusCount struct {
+	data          pmetric.Metric                     // data buffer for generated metric.
+	config        GoGoroutineStatusCountMetricConfig // metric config provided by user.
+	capacity      int                                // max observed number of data points added to the metric.
+	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+}
+
+// init fills go.goroutine.status.count metric with initial data.
+func (m *metricGoGoroutineStatusCount) init() {
+	m.data.SetName("go.goroutine.status.count")
+	m.data.SetDescription("Goroutines in the last dump by status (wait reason, or running, runnable, syscall).")
+	m.data.SetUnit("{goroutine}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricGoGoroutineStatusCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, goGoroutineStatusAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, GoGoroutineStatusCountMetricAttributeKeyGoGoroutineStatus) {
+		dp.Attributes().PutStr("go.goroutine.status", goGoroutineStatusAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoGoroutineStatusCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoGoroutineStatusCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoGoroutineStatusCount(cfg GoGoroutineStatusCountMetricConfig) metricGoGoroutineStatusCount {
+	m := metricGoGoroutineStatusCount{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -1761,9 +2197,14 @@ type MetricsBuilder struct {
 	resourceAttributeExcludeFilter       map[string]filter.Filter
 	metricGoConfigGogc                   metricGoConfigGogc
 	metricGoCPUTime                      metricGoCPUTime
+	metricGoGoroutineBlockedCount        metricGoGoroutineBlockedCount
 	metricGoGoroutineCount               metricGoGoroutineCount
 	metricGoGoroutineCreated             metricGoGoroutineCreated
+	metricGoGoroutineCreatorCount        metricGoGoroutineCreatorCount
+	metricGoGoroutineDumpGrouped         metricGoGoroutineDumpGrouped
+	metricGoGoroutineLeakedCount         metricGoGoroutineLeakedCount
 	metricGoGoroutineStateCount          metricGoGoroutineStateCount
+	metricGoGoroutineStatusCount         metricGoGoroutineStatusCount
 	metricGoMemoryAllocated              metricGoMemoryAllocated
 	metricGoMemoryAllocations            metricGoMemoryAllocations
 	metricGoMemoryClassUsed              metricGoMemoryClassUsed
@@ -1809,9 +2250,14 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		buildInfo:                            settings.BuildInfo,
 		metricGoConfigGogc:                   newMetricGoConfigGogc(mbc.Metrics.GoConfigGogc),
 		metricGoCPUTime:                      newMetricGoCPUTime(mbc.Metrics.GoCPUTime),
+		metricGoGoroutineBlockedCount:        newMetricGoGoroutineBlockedCount(mbc.Metrics.GoGoroutineBlockedCount),
 		metricGoGoroutineCount:               newMetricGoGoroutineCount(mbc.Metrics.GoGoroutineCount),
 		metricGoGoroutineCreated:             newMetricGoGoroutineCreated(mbc.Metrics.GoGoroutineCreated),
+		metricGoGoroutineCreatorCount:        newMetricGoGoroutineCreatorCount(mbc.Metrics.GoGoroutineCreatorCount),
+		metricGoGoroutineDumpGrouped:         newMetricGoGoroutineDumpGrouped(mbc.Metrics.GoGoroutineDumpGrouped),
+		metricGoGoroutineLeakedCount:         newMetricGoGoroutineLeakedCount(mbc.Metrics.GoGoroutineLeakedCount),
 		metricGoGoroutineStateCount:          newMetricGoGoroutineStateCount(mbc.Metrics.GoGoroutineStateCount),
+		metricGoGoroutineStatusCount:         newMetricGoGoroutineStatusCount(mbc.Metrics.GoGoroutineStatusCount),
 		metricGoMemoryAllocated:              newMetricGoMemoryAllocated(mbc.Metrics.GoMemoryAllocated),
 		metricGoMemoryAllocations:            newMetricGoMemoryAllocations(mbc.Metrics.GoMemoryAllocations),
 		metricGoMemoryClassUsed:              newMetricGoMemoryClassUsed(mbc.Metrics.GoMemoryClassUsed),
@@ -1959,9 +2405,14 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
 	mb.metricGoConfigGogc.emit(ils.Metrics())
 	mb.metricGoCPUTime.emit(ils.Metrics())
+	mb.metricGoGoroutineBlockedCount.emit(ils.Metrics())
 	mb.metricGoGoroutineCount.emit(ils.Metrics())
 	mb.metricGoGoroutineCreated.emit(ils.Metrics())
+	mb.metricGoGoroutineCreatorCount.emit(ils.Metrics())
+	mb.metricGoGoroutineDumpGrouped.emit(ils.Metrics())
+	mb.metricGoGoroutineLeakedCount.emit(ils.Metrics())
 	mb.metricGoGoroutineStateCount.emit(ils.Metrics())
+	mb.metricGoGoroutineStatusCount.emit(ils.Metrics())
 	mb.metricGoMemoryAllocated.emit(ils.Metrics())
 	mb.metricGoMemoryAllocations.emit(ils.Metrics())
 	mb.metricGoMemoryClassUsed.emit(ils.Metrics())
@@ -2021,6 +2472,11 @@ func (mb *MetricsBuilder) RecordGoCPUTimeDataPoint(ts pcommon.Timestamp, val flo
 	mb.metricGoCPUTime.recordDataPoint(mb.startTime, ts, val, goCPUStateAttributeValue.String())
 }
 
+// RecordGoGoroutineBlockedCountDataPoint adds a data point to go.goroutine.blocked.count metric.
+func (mb *MetricsBuilder) RecordGoGoroutineBlockedCountDataPoint(ts pcommon.Timestamp, val int64, goGoroutineWaitAgeAttributeValue AttributeGoGoroutineWaitAge) {
+	mb.metricGoGoroutineBlockedCount.recordDataPoint(mb.startTime, ts, val, goGoroutineWaitAgeAttributeValue.String())
+}
+
 // RecordGoGoroutineCountDataPoint adds a data point to go.goroutine.count metric.
 func (mb *MetricsBuilder) RecordGoGoroutineCountDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricGoGoroutineCount.recordDataPoint(mb.startTime, ts, val)
@@ -2031,9 +2487,29 @@ func (mb *MetricsBuilder) RecordGoGoroutineCreatedDataPoint(ts pcommon.Timestamp
 	mb.metricGoGoroutineCreated.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordGoGoroutineCreatorCountDataPoint adds a data point to go.goroutine.creator.count metric.
+func (mb *MetricsBuilder) RecordGoGoroutineCreatorCountDataPoint(ts pcommon.Timestamp, val int64, goGoroutineCreatorAttributeValue string) {
+	mb.metricGoGoroutineCreatorCount.recordDataPoint(mb.startTime, ts, val, goGoroutineCreatorAttributeValue)
+}
+
+// RecordGoGoroutineDumpGroupedDataPoint adds a data point to go.goroutine.dump.grouped metric.
+func (mb *MetricsBuilder) RecordGoGoroutineDumpGroupedDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoGoroutineDumpGrouped.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordGoGoroutineLeakedCountDataPoint adds a data point to go.goroutine.leaked.count metric.
+func (mb *MetricsBuilder) RecordGoGoroutineLeakedCountDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoGoroutineLeakedCount.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordGoGoroutineStateCountDataPoint adds a data point to go.goroutine.state.count metric.
 func (mb *MetricsBuilder) RecordGoGoroutineStateCountDataPoint(ts pcommon.Timestamp, val int64, goGoroutineStateAttributeValue AttributeGoGoroutineState) {
 	mb.metricGoGoroutineStateCount.recordDataPoint(mb.startTime, ts, val, goGoroutineStateAttributeValue.String())
+}
+
+// RecordGoGoroutineStatusCountDataPoint adds a data point to go.goroutine.status.count metric.
+func (mb *MetricsBuilder) RecordGoGoroutineStatusCountDataPoint(ts pcommon.Timestamp, val int64, goGoroutineStatusAttributeValue string) {
+	mb.metricGoGoroutineStatusCount.recordDataPoint(mb.startTime, ts, val, goGoroutineStatusAttributeValue)
 }
 
 // RecordGoMemoryAllocatedDataPoint adds a data point to go.memory.allocated metric.

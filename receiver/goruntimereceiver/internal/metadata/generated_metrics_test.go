@@ -68,7 +68,10 @@ func TestMetricsBuilder(t *testing.T) {
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
 			aggMap["go.cpu.time"] = mb.metricGoCPUTime.config.AggregationStrategy
+			aggMap["go.goroutine.blocked.count"] = mb.metricGoGoroutineBlockedCount.config.AggregationStrategy
+			aggMap["go.goroutine.creator.count"] = mb.metricGoGoroutineCreatorCount.config.AggregationStrategy
 			aggMap["go.goroutine.state.count"] = mb.metricGoGoroutineStateCount.config.AggregationStrategy
+			aggMap["go.goroutine.status.count"] = mb.metricGoGoroutineStatusCount.config.AggregationStrategy
 			aggMap["go.memory.class.used"] = mb.metricGoMemoryClassUsed.config.AggregationStrategy
 			aggMap["go.memory.used"] = mb.metricGoMemoryUsed.config.AggregationStrategy
 			aggMap["go.scrape.duration"] = mb.metricGoScrapeDuration.config.AggregationStrategy
@@ -92,15 +95,39 @@ func TestMetricsBuilder(t *testing.T) {
 			}
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordGoGoroutineBlockedCountDataPoint(ts, 1, AttributeGoGoroutineWaitAgeFrom1mTo5m)
+			if tt.name == "reaggregate_set" {
+				mb.RecordGoGoroutineBlockedCountDataPoint(ts, 3, AttributeGoGoroutineWaitAgeFrom30mTo2h)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordGoGoroutineCountDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordGoGoroutineCreatedDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordGoGoroutineCreatorCountDataPoint(ts, 1, "go.goroutine.creator-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordGoGoroutineCreatorCountDataPoint(ts, 3, "go.goroutine.creator-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoGoroutineDumpGroupedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoGoroutineLeakedCountDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordGoGoroutineStateCountDataPoint(ts, 1, AttributeGoGoroutineStateNotInGo)
 			if tt.name == "reaggregate_set" {
 				mb.RecordGoGoroutineStateCountDataPoint(ts, 3, AttributeGoGoroutineStateRunnable)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoGoroutineStatusCountDataPoint(ts, 1, "go.goroutine.status-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordGoGoroutineStatusCountDataPoint(ts, 3, "go.goroutine.status-val-2")
 			}
 			defaultMetricsCount++
 			allMetricsCount++
@@ -183,7 +210,10 @@ func TestMetricsBuilder(t *testing.T) {
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
 				assert.Empty(t, mb.metricGoCPUTime.aggDataPoints)
+				assert.Empty(t, mb.metricGoGoroutineBlockedCount.aggDataPoints)
+				assert.Empty(t, mb.metricGoGoroutineCreatorCount.aggDataPoints)
 				assert.Empty(t, mb.metricGoGoroutineStateCount.aggDataPoints)
+				assert.Empty(t, mb.metricGoGoroutineStatusCount.aggDataPoints)
 				assert.Empty(t, mb.metricGoMemoryClassUsed.aggDataPoints)
 				assert.Empty(t, mb.metricGoMemoryUsed.aggDataPoints)
 				assert.Empty(t, mb.metricGoScrapeDuration.aggDataPoints)
@@ -273,6 +303,50 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok := dp.Attributes().Get("go.cpu.state")
 						assert.False(t, ok)
 					}
+				case "go.goroutine.blocked.count":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["go.goroutine.blocked.count"], "Found a duplicate in the metrics slice: go.goroutine.blocked.count")
+						validatedMetrics["go.goroutine.blocked.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Goroutines in the last dump by how long they have been blocked.", mi.Description())
+						assert.Equal(t, "{goroutine}", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						goGoroutineWaitAgeAttrVal, ok := dp.Attributes().Get("go.goroutine.wait.age")
+						assert.True(t, ok)
+						assert.Equal(t, "from_1m_to_5m", goGoroutineWaitAgeAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["go.goroutine.blocked.count"], "Found a duplicate in the metrics slice: go.goroutine.blocked.count")
+						validatedMetrics["go.goroutine.blocked.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Goroutines in the last dump by how long they have been blocked.", mi.Description())
+						assert.Equal(t, "{goroutine}", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["go.goroutine.blocked.count"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("go.goroutine.wait.age")
+						assert.False(t, ok)
+					}
 				case "go.goroutine.count":
 					assert.False(t, validatedMetrics["go.goroutine.count"], "Found a duplicate in the metrics slice: go.goroutine.count")
 					validatedMetrics["go.goroutine.count"] = true
@@ -295,6 +369,76 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, "Count of goroutines created since the process started.", mi.Description())
 					assert.Equal(t, "{goroutine}", mi.Unit())
 					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.goroutine.creator.count":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["go.goroutine.creator.count"], "Found a duplicate in the metrics slice: go.goroutine.creator.count")
+						validatedMetrics["go.goroutine.creator.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Goroutines in the last dump by the function that created them, the top creators of the target and the rest as 'other'.", mi.Description())
+						assert.Equal(t, "{goroutine}", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						goGoroutineCreatorAttrVal, ok := dp.Attributes().Get("go.goroutine.creator")
+						assert.True(t, ok)
+						assert.Equal(t, "go.goroutine.creator-val", goGoroutineCreatorAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["go.goroutine.creator.count"], "Found a duplicate in the metrics slice: go.goroutine.creator.count")
+						validatedMetrics["go.goroutine.creator.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Goroutines in the last dump by the function that created them, the top creators of the target and the rest as 'other'.", mi.Description())
+						assert.Equal(t, "{goroutine}", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["go.goroutine.creator.count"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("go.goroutine.creator")
+						assert.False(t, ok)
+					}
+				case "go.goroutine.dump.grouped":
+					assert.False(t, validatedMetrics["go.goroutine.dump.grouped"], "Found a duplicate in the metrics slice: go.goroutine.dump.grouped")
+					validatedMetrics["go.goroutine.dump.grouped"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the last goroutine dump was over the size cap and was read grouped (debug=1), without statuses, wait ages or leak marks; 0 for a full dump.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.goroutine.leaked.count":
+					assert.False(t, validatedMetrics["go.goroutine.leaked.count"], "Found a duplicate in the metrics slice: go.goroutine.leaked.count")
+					validatedMetrics["go.goroutine.leaked.count"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Goroutines the runtime marked as leaked in the last dump (Go's goroutine leak detection experiment).", mi.Description())
+					assert.Equal(t, "{goroutine}", mi.Unit())
+					assert.False(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
 					dp := mi.Sum().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
@@ -343,6 +487,50 @@ func TestMetricsBuilder(t *testing.T) {
 							assert.Equal(t, int64(3), dp.IntValue())
 						}
 						_, ok := dp.Attributes().Get("go.goroutine.state")
+						assert.False(t, ok)
+					}
+				case "go.goroutine.status.count":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["go.goroutine.status.count"], "Found a duplicate in the metrics slice: go.goroutine.status.count")
+						validatedMetrics["go.goroutine.status.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Goroutines in the last dump by status (wait reason, or running, runnable, syscall).", mi.Description())
+						assert.Equal(t, "{goroutine}", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						goGoroutineStatusAttrVal, ok := dp.Attributes().Get("go.goroutine.status")
+						assert.True(t, ok)
+						assert.Equal(t, "go.goroutine.status-val", goGoroutineStatusAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["go.goroutine.status.count"], "Found a duplicate in the metrics slice: go.goroutine.status.count")
+						validatedMetrics["go.goroutine.status.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Goroutines in the last dump by status (wait reason, or running, runnable, syscall).", mi.Description())
+						assert.Equal(t, "{goroutine}", mi.Unit())
+						assert.False(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["go.goroutine.status.count"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("go.goroutine.status")
 						assert.False(t, ok)
 					}
 				case "go.memory.allocated":

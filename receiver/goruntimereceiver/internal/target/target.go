@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -20,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/expvar"
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/goroutines"
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/model"
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
@@ -29,6 +31,7 @@ import (
 const (
 	SourceExpvar     = "expvar"
 	SourcePrometheus = "prometheus"
+	SourceGoroutines = "goroutines"
 )
 
 // Settings configure one target.
@@ -49,6 +52,14 @@ type Settings struct {
 	// PrometheusInclude keeps /metrics families the model does not know
 	// whose name matches one of them.
 	PrometheusInclude []*regexp.Regexp
+	// GoroutineInterval is the least time between two goroutine dumps
+	// (each stops the target's world for its whole length).
+	GoroutineInterval time.Duration
+	// MaxDumpSize caps a debug=2 dump; a larger one is read as debug=1.
+	MaxDumpSize int64
+	// TopCreators is how many creating functions are counted by name; the
+	// rest are counted as "other".
+	TopCreators int
 }
 
 // Target scrapes one service. It is not safe for concurrent use: the
@@ -74,10 +85,12 @@ type Target struct {
 	// source stops answering).
 	active map[string]bool
 	detect bool
+	// lastDump is when the goroutines were last dumped.
+	lastDump time.Time
 }
 
 // allSources lists every source built, in precedence order.
-var allSources = []string{SourcePrometheus, SourceExpvar}
+var allSources = []string{SourcePrometheus, SourceExpvar, SourceGoroutines}
 
 // New returns a target scraped with client.
 func New(s Settings, client *http.Client, cfg metadata.MetricsBuilderConfig, set receiver.Settings) *Target {
@@ -153,6 +166,21 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 			if vars, err = t.fetchExpvar(ctx); err == nil {
 				extra = t.recordExpvar(vars, ts, recorded, extra)
 			}
+		case SourceGoroutines:
+			if !t.active[SourceGoroutines] {
+				// Detection asks the cheap pprof index before a dump.
+				err = t.probePprof(ctx)
+			}
+			if err == nil {
+				if now.Sub(t.lastDump) < t.s.GoroutineInterval {
+					continue // not due: the last dump's counts stand
+				}
+				var sum *goroutines.Summary
+				if sum, err = t.fetchGoroutines(ctx); err == nil {
+					t.lastDump = now
+					t.recordGoroutines(sum, ts, recorded)
+				}
+			}
 		}
 		results = append(results, result{src, time.Since(began).Seconds(), err})
 	}
@@ -171,10 +199,11 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 			}
 			errs = append(errs, fmt.Errorf("target %q: %s: %w", t.s.Name, sourcePath[r.source], r.err))
 		}
-		attr := metadata.AttributeGoScrapeSourceExpvar
-		if r.source == SourcePrometheus {
-			attr = metadata.AttributeGoScrapeSourcePrometheus
-		}
+		attr := map[string]metadata.AttributeGoScrapeSource{
+			SourcePrometheus: metadata.AttributeGoScrapeSourcePrometheus,
+			SourceExpvar:     metadata.AttributeGoScrapeSourceExpvar,
+			SourceGoroutines: metadata.AttributeGoScrapeSourceGoroutines,
+		}[r.source]
 		up := int64(0)
 		if r.err == nil {
 			up = 1
@@ -212,11 +241,21 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 	return md, errors.Join(errs...)
 }
 
-var sourcePath = map[string]string{SourcePrometheus: "/metrics", SourceExpvar: "/debug/vars"}
+var sourcePath = map[string]string{
+	SourcePrometheus: "/metrics",
+	SourceExpvar:     "/debug/vars",
+	SourceGoroutines: "/debug/pprof/goroutine",
+}
 
 // get fetches path and checks the status; the caller closes the body.
 func (t *Target) get(ctx context.Context, path, accept string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.s.Endpoint.JoinPath(path).String(), http.NoBody)
+	p, query, _ := strings.Cut(path, "?")
+	u := t.s.Endpoint.JoinPath(p)
+	if strings.HasSuffix(p, "/") && !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	u.RawQuery = query
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), http.NoBody)
 	if err != nil {
 		return nil, err
 	}
@@ -285,6 +324,77 @@ func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, ex
 		extra = append(extra, func(ms pmetric.MetricSlice) { passThrough(ms, f, t.s.PrometheusInclude, start, ts) })
 	}
 	return recorded, extra
+}
+
+// probePprof checks that the target serves /debug/pprof/.
+func (t *Target) probePprof(ctx context.Context) error {
+	resp, err := t.get(ctx, "/debug/pprof/", "text/html")
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	return nil
+}
+
+// fetchGoroutines reads a debug=2 dump, or a debug=1 dump when the full one
+// is over the cap.
+func (t *Target) fetchGoroutines(ctx context.Context) (*goroutines.Summary, error) {
+	resp, err := t.get(ctx, "/debug/pprof/goroutine?debug=2", "text/plain")
+	if err != nil {
+		return nil, err
+	}
+	sum, err := goroutines.ParseDebug2(resp.Body, t.s.MaxDumpSize)
+	drain(resp)
+	if !errors.Is(err, goroutines.ErrTooLarge) {
+		return sum, err
+	}
+	resp, err = t.get(ctx, "/debug/pprof/goroutine?debug=1", "text/plain")
+	if err != nil {
+		return nil, err
+	}
+	defer drain(resp)
+	return goroutines.ParseDebug1(resp.Body, t.s.MaxDumpSize)
+}
+
+// recordGoroutines maps a dump to the model.
+func (t *Target) recordGoroutines(s *goroutines.Summary, ts pcommon.Timestamp, recorded model.MetricSet) {
+	mb := t.mb
+	if !recorded.Has("go.goroutine.count") {
+		mb.RecordGoGoroutineCountDataPoint(ts, int64(s.Total))
+	}
+	grouped := int64(0)
+	if s.Grouped {
+		grouped = 1
+	}
+	mb.RecordGoGoroutineDumpGroupedDataPoint(ts, grouped)
+	top, rest := goroutines.Top(s.ByCreator, t.s.TopCreators)
+	for _, kv := range top {
+		mb.RecordGoGoroutineCreatorCountDataPoint(ts, int64(kv.Count), kv.Key)
+	}
+	if rest > 0 {
+		mb.RecordGoGoroutineCreatorCountDataPoint(ts, int64(rest), "other")
+	}
+	if s.Grouped {
+		return // a grouped dump has no statuses, ages or leak marks
+	}
+	statuses := make([]string, 0, len(s.ByStatus))
+	for st := range s.ByStatus {
+		statuses = append(statuses, st)
+	}
+	sort.Strings(statuses)
+	for _, st := range statuses {
+		mb.RecordGoGoroutineStatusCountDataPoint(ts, int64(s.ByStatus[st]), st)
+	}
+	for age, attr := range []metadata.AttributeGoGoroutineWaitAge{
+		metadata.AttributeGoGoroutineWaitAgeUnder1m,
+		metadata.AttributeGoGoroutineWaitAgeFrom1mTo5m,
+		metadata.AttributeGoGoroutineWaitAgeFrom5mTo30m,
+		metadata.AttributeGoGoroutineWaitAgeFrom30mTo2h,
+		metadata.AttributeGoGoroutineWaitAgeOver2h,
+	} {
+		mb.RecordGoGoroutineBlockedCountDataPoint(ts, int64(s.ByWaitAge[age]), attr)
+	}
+	mb.RecordGoGoroutineLeakedCountDataPoint(ts, int64(s.Leaked))
 }
 
 // fetchExpvar gets and parses /debug/vars.

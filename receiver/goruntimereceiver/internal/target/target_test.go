@@ -33,7 +33,10 @@ func newTarget(t *testing.T, h http.Handler) (*Target, *httptest.Server) {
 	require.NoError(t, err)
 	client := &http.Client{Timeout: 2 * time.Second}
 	t.Cleanup(client.CloseIdleConnections)
-	return New(Settings{Endpoint: u, Name: "svc", MaxResponseSize: 1 << 20, ResourceAttributes: map[string]string{"deployment.environment.name": "test"}},
+	return New(Settings{
+		Endpoint: u, Name: "svc", MaxResponseSize: 1 << 20, ResourceAttributes: map[string]string{"deployment.environment.name": "test"},
+		GoroutineInterval: time.Minute, MaxDumpSize: 1 << 20, TopCreators: 5,
+	},
 		client, metadata.NewDefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type)), srv
 }
 
