@@ -194,7 +194,8 @@ func ParseDebug1(r io.Reader, maxBytes int64) (*Summary, error) {
 			s.Total, sawTotal = n, true
 		case strings.Contains(line, " @ "):
 			flush()
-			n, err := strconv.Atoi(strings.TrimSpace(line[:strings.Index(line, " @ ")]))
+			countText, _, _ := strings.Cut(line, " @ ")
+			n, err := strconv.Atoi(strings.TrimSpace(countText))
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("goroutine dump: malformed group %q", truncate(line))
 			}
