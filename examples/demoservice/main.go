@@ -164,21 +164,38 @@ func run(o options) error {
 	return nil
 }
 
-// block starts the goroutines that wait forever in known states.
+// block starts the goroutines that wait forever in known states; each kind
+// has its own creating function, so dumps count them exactly by creator.
 func block(o options) {
 	never := make(chan struct{})
-	for range o.chanWaiters {
-		go chanWaiter(never)
-	}
-	for range o.selectWaiters {
-		go selectWaiter(never)
-	}
+	spawnChanWaiters(o.chanWaiters, never)
+	spawnSelectWaiters(o.selectWaiters, never)
 	var mu sync.Mutex
 	mu.Lock() // held for the process's lifetime
-	for range o.mutexWaiters {
-		go mutexWaiter(&mu)
+	spawnMutexWaiters(o.mutexWaiters, &mu)
+	spawnSleepers(o.sleepers)
+}
+
+func spawnChanWaiters(n int, never chan struct{}) {
+	for range n {
+		go chanWaiter(never)
 	}
-	for range o.sleepers {
+}
+
+func spawnSelectWaiters(n int, never chan struct{}) {
+	for range n {
+		go selectWaiter(never)
+	}
+}
+
+func spawnMutexWaiters(n int, mu *sync.Mutex) {
+	for range n {
+		go mutexWaiter(mu)
+	}
+}
+
+func spawnSleepers(n int) {
+	for range n {
 		go sleeper()
 	}
 }
