@@ -17,7 +17,9 @@ import (
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
 )
 
-func fixtureHandler(t *testing.T, name string) http.HandlerFunc {
+func fixtureHandler(t *testing.T, name string) http.HandlerFunc { return fixtureHandlerB(t, name) }
+
+func fixtureHandlerB(t testing.TB, name string) http.HandlerFunc {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("..", "promtext", "testdata", name))
 	require.NoError(t, err)

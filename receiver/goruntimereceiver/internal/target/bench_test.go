@@ -1,0 +1,59 @@
+package target
+
+import (
+	"context"
+	stdexpvar "expvar"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
+)
+
+// benchTarget serves h over loopback HTTP and reads only source from it.
+func benchTarget(b *testing.B, h http.Handler, source string) *Target {
+	b.Helper()
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	client := &http.Client{Timeout: 5 * time.Second}
+	b.Cleanup(client.CloseIdleConnections)
+	return New(Settings{Endpoint: u, Name: "bench", Sources: []string{source}, MaxResponseSize: 16 << 20,
+		GoroutineInterval: 0, MaxDumpSize: 8 << 20, TopCreators: 10},
+		client, metadata.NewDefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
+}
+
+// BenchmarkScrape measures one scrape of one target per source, HTTP on
+// loopback, parsing and conversion to pdata included: the receiver's whole
+// per-target cost.
+func BenchmarkScrape(b *testing.B) {
+	for _, tc := range []struct {
+		name, source string
+		handler      func(b *testing.B) http.Handler
+	}{
+		{"prometheus_all_runtime_metrics", SourcePrometheus, func(b *testing.B) http.Handler {
+			return fixtureHandlerB(b, "go1.26-runtime-metrics.txt")
+		}},
+		{"prometheus_default", SourcePrometheus, func(b *testing.B) http.Handler { return fixtureHandlerB(b, "go1.26-default.txt") }},
+		{"expvar", SourceExpvar, func(*testing.B) http.Handler { return stdexpvar.Handler() }},
+		{"goroutines", SourceGoroutines, func(*testing.B) http.Handler { return pprofMux() }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			tg := benchTarget(b, tc.handler(b), tc.source)
+			ctx := context.Background()
+			if _, err := tg.Scrape(ctx, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tg.Scrape(ctx, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
