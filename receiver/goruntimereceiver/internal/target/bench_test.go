@@ -22,8 +22,10 @@ func benchTarget(b *testing.B, h http.Handler, source string) *Target {
 	u, _ := url.Parse(srv.URL)
 	client := &http.Client{Timeout: 5 * time.Second}
 	b.Cleanup(client.CloseIdleConnections)
-	return New(Settings{Endpoint: u, Name: "bench", Sources: []string{source}, MaxResponseSize: 16 << 20,
-		GoroutineInterval: 0, MaxDumpSize: 8 << 20, TopCreators: 10},
+	return New(Settings{
+		Endpoint: u, Name: "bench", Sources: []string{source}, MaxResponseSize: 16 << 20,
+		GoroutineInterval: 0, MaxDumpSize: 8 << 20, TopCreators: 10,
+	},
 		client, metadata.NewDefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
 }
 
