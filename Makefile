@@ -65,10 +65,14 @@ lint:
 
 ## test-deps: install the peers the tests run (Debian packages) when missing
 test-deps:
-	@command -v promtool >/dev/null 2>&1 || { \
-		echo "installing Debian package prometheus (promtool) for the end-to-end tests"; \
+	@missing=; \
+	command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v victoria-metrics >/dev/null 2>&1 || missing="$$missing victoria-metrics"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages for the end-to-end tests:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 ## test: every test: unit (race detector), end to end against the built binary, and short fuzzing
 test: test-deps build

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/alecthomas/units"
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/internal/tenantid"
@@ -42,6 +45,16 @@ type Config struct {
 	// EnableAdminAPI turns on POST /api/v1/admin/tsdb/snapshot.
 	EnableAdminAPI bool `mapstructure:"enable_admin_api"`
 
+	// RemoteWrite, when its endpoint is set, makes this exporter send to a
+	// remote-write endpoint instead of the embedded store.
+	RemoteWrite RemoteWriteConfig `mapstructure:"remote_write"`
+
+	// QueueConfig is the standard sending queue, off unless configured; with
+	// a storage extension it survives restarts.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	// BackOffConfig is the standard retry with exponential backoff.
+	BackOffConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -64,6 +77,24 @@ type StorageConfig struct {
 	// each). Exponential histograms are always native histograms.
 	ClassicHistograms string `mapstructure:"classic_histograms"`
 }
+
+// RemoteWriteConfig configures remote write (Prometheus remote write 1.0).
+type RemoteWriteConfig struct {
+	// HTTP is the client: endpoint (the full write URL, such as
+	// http://mimir:9009/api/v1/push), timeout, TLS, headers, auth.
+	HTTP confighttp.ClientConfig `mapstructure:"http"`
+	// TenantHeader carries each request's tenant; empty sends none.
+	TenantHeader string `mapstructure:"tenant_header"`
+	// Shards is how many requests a tenant's batch is split into and sent at
+	// once; a series always goes in the same one.
+	Shards int `mapstructure:"shards"`
+	// NativeHistograms sends native histograms (exponential OTLP
+	// histograms); turn it off for endpoints that do not take them.
+	NativeHistograms bool `mapstructure:"native_histograms"`
+}
+
+// remote reports whether the exporter writes to a remote endpoint.
+func (cfg *Config) remote() bool { return cfg.RemoteWrite.HTTP.Endpoint != "" }
 
 // TenancyConfig configures per-tenant isolation of the query API.
 type TenancyConfig struct {
@@ -114,6 +145,17 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Tenancy.Enabled && cfg.Tenancy.Header == "" && cfg.Tenancy.AuthAttribute == "" {
 		errs = append(errs, errors.New(`"tenancy" is enabled but neither "header" nor "auth_attribute" says where the tenant comes from`))
+	}
+	if cfg.remote() {
+		if u, err := url.Parse(cfg.RemoteWrite.HTTP.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf(`"remote_write::http::endpoint" %q must be an http:// or https:// URL with a host`, cfg.RemoteWrite.HTTP.Endpoint))
+		}
+		if cfg.RemoteWrite.Shards < 1 {
+			errs = append(errs, fmt.Errorf(`"remote_write::shards" must be at least 1, got %d`, cfg.RemoteWrite.Shards))
+		}
+		if q := cfg.QueueConfig.Get(); q != nil && cfg.QueueConfig.HasValue() && q.NumConsumers > 1 {
+			errs = append(errs, fmt.Errorf(`"sending_queue::num_consumers" is %d: with remote write it must be 1, or batches could overtake each other and a series' samples arrive out of order; raise "remote_write::shards" for parallel requests`, q.NumConsumers))
+		}
 	}
 	if cfg.Tenancy.Enabled && cfg.EnableAdminAPI {
 		errs = append(errs, errors.New(`"enable_admin_api" cannot be combined with "tenancy": a snapshot holds every tenant's data`))

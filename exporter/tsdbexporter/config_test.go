@@ -72,11 +72,46 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+func TestRemoteWriteConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "remote").String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.True(t, cfg.remote())
+	assert.Equal(t, "http://mimir:9009/api/v1/push", cfg.RemoteWrite.HTTP.Endpoint)
+	assert.Equal(t, 10*time.Second, cfg.RemoteWrite.HTTP.Timeout)
+	assert.Equal(t, "X-Org", cfg.RemoteWrite.TenantHeader)
+	assert.Equal(t, 8, cfg.RemoteWrite.Shards)
+	assert.False(t, cfg.RemoteWrite.NativeHistograms)
+	require.True(t, cfg.QueueConfig.HasValue(), "a configured sending_queue is on")
+	assert.Equal(t, int64(5000), cfg.QueueConfig.Get().QueueSize)
+	assert.Equal(t, 1, cfg.QueueConfig.Get().NumConsumers, "one consumer keeps batches in order")
+	assert.Zero(t, cfg.BackOffConfig.MaxElapsedTime)
+
+	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "bad_remote").String())
+	require.NoError(t, err)
+	cfg = createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	err = confmap.Validate(cfg)
+	for _, want := range []string{
+		`"remote_write::http::endpoint" "mimir:9009" must be an http:// or https:// URL with a host`,
+		`"remote_write::shards" must be at least 1, got 0`,
+		`"sending_queue::num_consumers" is 4: with remote write it must be 1`,
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+}
+
 func TestDefaultConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	assert.Equal(t, "127.0.0.1:9480", cfg.API.NetAddr.Endpoint)
 	assert.Equal(t, "data/tsdb", cfg.Storage.Path)
 	assert.Equal(t, "tenant", cfg.TenantAttribute)
+	assert.False(t, cfg.remote(), "the embedded store is the default")
+	assert.False(t, cfg.QueueConfig.HasValue(), "no sending queue unless configured: an acknowledgement means written")
 }
 
 type authData map[string]any

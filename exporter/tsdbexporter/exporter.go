@@ -22,6 +22,7 @@ import (
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/metadata"
 	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/promapi"
+	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/remotewrite"
 	"github.com/otelcol-goruntime/otelcol-goruntime/exporter/tsdbexporter/internal/store"
 )
 
@@ -33,6 +34,7 @@ type tsdbExporter struct {
 	rejected [store.NumReasons]metric.MeasurementOption
 
 	mu     sync.Mutex
+	sender *remotewrite.Sender
 	store  *store.Store
 	server *http.Server
 	served chan struct{} // closed when the server's Serve returns
@@ -59,6 +61,9 @@ func (e *tsdbExporter) start(ctx context.Context, host component.Host) error {
 	tenantLabel, err := labelName(e.cfg.TenantAttribute)
 	if err != nil {
 		return err
+	}
+	if e.cfg.remote() {
+		return e.startRemote(ctx, host, promote, tenantLabel)
 	}
 	st, err := store.Open(store.Options{
 		Path:                      e.cfg.Storage.Path,
@@ -130,6 +135,30 @@ func (e *tsdbExporter) startAPI(ctx context.Context, host component.Host, st *st
 	return nil
 }
 
+// startRemote builds the remote-write sender; no store or API runs.
+func (e *tsdbExporter) startRemote(ctx context.Context, host component.Host, promote []string, tenantLabel string) error {
+	client, err := e.cfg.RemoteWrite.HTTP.ToClient(ctx, host.GetExtensions(), e.set.TelemetrySettings)
+	if err != nil {
+		return fmt.Errorf("remote write client: %w", err)
+	}
+	rw := e.cfg.RemoteWrite
+	sender := remotewrite.New(remotewrite.Options{
+		Client:           client,
+		Endpoint:         rw.HTTP.Endpoint,
+		TenantLabel:      tenantLabel,
+		TenantHeader:     rw.TenantHeader,
+		Shards:           rw.Shards,
+		NativeHistograms: rw.NativeHistograms,
+		Settings:         store.TranslationSettings(promote, false),
+		UserAgent:        e.set.BuildInfo.Command + "/" + e.set.BuildInfo.Version,
+	})
+	e.mu.Lock()
+	e.sender = sender
+	e.mu.Unlock()
+	e.set.Logger.Info("Remote write", zap.String("endpoint", rw.HTTP.Endpoint), zap.Int("shards", rw.Shards))
+	return nil
+}
+
 // labelName is the Prometheus label an attribute key becomes, by the same
 // rules as the OTLP translation.
 func labelName(attribute string) (string, error) {
@@ -148,8 +177,19 @@ func labelName(attribute string) (string, error) {
 
 func (e *tsdbExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
 	e.mu.Lock()
-	st := e.store
+	st, sender := e.store, e.sender
 	e.mu.Unlock()
+	if sender != nil {
+		res, err := sender.Send(ctx, md)
+		e.telemetry.TsdbExporterRemoteSamplesSent.Add(ctx, int64(res.Samples))
+		if res.DroppedHistograms > 0 {
+			e.telemetry.TsdbExporterRemoteHistogramsDropped.Add(ctx, int64(res.DroppedHistograms))
+		}
+		if res.ConversionErrors > 0 {
+			e.telemetry.TsdbExporterConversionErrors.Add(ctx, int64(res.ConversionErrors))
+		}
+		return err
+	}
 	if st == nil {
 		return errors.New("the embedded TSDB is not open")
 	}

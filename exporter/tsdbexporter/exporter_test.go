@@ -90,7 +90,6 @@ func TestExportThenQuery(t *testing.T) {
 	assert.Equal(t, int64(3), appended.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
 
 	require.NoError(t, exp.Shutdown(context.Background()))
-	require.NoError(t, exp.Shutdown(context.Background()), "shutdown must be idempotent")
 	resp, err = http.Get(fmt.Sprintf("http://%s/api/v1/query?query=up", cfg.API.NetAddr.Endpoint))
 	if err == nil {
 		_ = resp.Body.Close()
@@ -123,5 +122,16 @@ func TestPushBeforeStartIsAnError(t *testing.T) {
 	e, err := newTSDBExporter(createDefaultConfig().(*Config), exportertest.NewNopSettings(metadata.Type))
 	require.NoError(t, err)
 	require.ErrorContains(t, e.pushMetrics(context.Background(), metrics("a", pmetric.AggregationTemporalityCumulative)), "not open")
+	require.NoError(t, e.shutdown(context.Background()))
+}
+
+func TestShutdownIsIdempotent(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Storage.Path = t.TempDir()
+	cfg.API.NetAddr.Endpoint = ""
+	e, err := newTSDBExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, e.shutdown(context.Background()))
 	require.NoError(t, e.shutdown(context.Background()))
 }

@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
@@ -43,7 +45,15 @@ func createDefaultConfig() component.Config {
 			OutOfOrderWindow:  10 * time.Minute,
 			ClassicHistograms: classicHistogramsClassic,
 		},
-		Tenancy:         TenancyConfig{Header: "X-Scope-OrgID"},
+		Tenancy: TenancyConfig{Header: "X-Scope-OrgID"},
+		RemoteWrite: RemoteWriteConfig{
+			HTTP:             remoteClientDefaults(),
+			TenantHeader:     "X-Scope-OrgID",
+			Shards:           4,
+			NativeHistograms: true,
+		},
+		QueueConfig:     configoptional.Default(remoteQueueDefaults()),
+		BackOffConfig:   configretry.NewDefaultBackOffConfig(),
 		TenantAttribute: defaultTenantAttribute,
 		API:             api,
 		// Prometheus' defaults for its query flags.
@@ -53,6 +63,20 @@ func createDefaultConfig() component.Config {
 			LookbackDelta: 5 * time.Minute,
 		},
 	}
+}
+
+func remoteClientDefaults() confighttp.ClientConfig {
+	c := confighttp.NewDefaultClientConfig()
+	c.Timeout = 30 * time.Second
+	return c
+}
+
+// remoteQueueDefaults is the sending queue for remote write: one consumer,
+// so batches keep their order; parallelism comes from remote_write.shards.
+func remoteQueueDefaults() exporterhelper.QueueBatchConfig {
+	q := exporterhelper.NewDefaultQueueConfig()
+	q.NumConsumers = 1
+	return q
 }
 
 func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
@@ -65,5 +89,7 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
 		exporterhelper.WithTimeout(c.TimeoutConfig),
+		exporterhelper.WithQueue(c.QueueConfig),
+		exporterhelper.WithRetry(c.BackOffConfig),
 	)
 }

@@ -23,12 +23,14 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                        metric.Meter
-	mu                           sync.Mutex
-	registrations                []metric.Registration
-	TsdbExporterConversionErrors metric.Int64Counter
-	TsdbExporterSamplesAppended  metric.Int64Counter
-	TsdbExporterSamplesRejected  metric.Int64Counter
+	meter                               metric.Meter
+	mu                                  sync.Mutex
+	registrations                       []metric.Registration
+	TsdbExporterConversionErrors        metric.Int64Counter
+	TsdbExporterRemoteHistogramsDropped metric.Int64Counter
+	TsdbExporterRemoteSamplesSent       metric.Int64Counter
+	TsdbExporterSamplesAppended         metric.Int64Counter
+	TsdbExporterSamplesRejected         metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -64,6 +66,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_tsdb_exporter_conversion_errors",
 		metric.WithDescription("Metrics the OTLP to Prometheus conversion refused (for example delta temporality), each counted once per batch. [Alpha]"),
 		metric.WithUnit("{error}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.TsdbExporterRemoteHistogramsDropped, err = builder.meter.Int64Counter(
+		"otelcol_tsdb_exporter_remote_histograms_dropped",
+		metric.WithDescription("Native histogram samples left out of remote write because remote_write.native_histograms is off. [Alpha]"),
+		metric.WithUnit("{sample}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.TsdbExporterRemoteSamplesSent, err = builder.meter.Int64Counter(
+		"otelcol_tsdb_exporter_remote_samples_sent",
+		metric.WithDescription("Samples (histograms included) the remote-write endpoint accepted. [Alpha]"),
+		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.TsdbExporterSamplesAppended, err = builder.meter.Int64Counter(

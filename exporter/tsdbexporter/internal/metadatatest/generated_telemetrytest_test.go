@@ -20,9 +20,17 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.TsdbExporterConversionErrors.Add(context.Background(), 1)
+	tb.TsdbExporterRemoteHistogramsDropped.Add(context.Background(), 1)
+	tb.TsdbExporterRemoteSamplesSent.Add(context.Background(), 1)
 	tb.TsdbExporterSamplesAppended.Add(context.Background(), 1)
 	tb.TsdbExporterSamplesRejected.Add(context.Background(), 1)
 	AssertEqualTsdbExporterConversionErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualTsdbExporterRemoteHistogramsDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualTsdbExporterRemoteSamplesSent(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualTsdbExporterSamplesAppended(t, testTel,

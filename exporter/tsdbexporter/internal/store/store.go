@@ -118,21 +118,27 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("opening the TSDB in %q: %w", opts.Path, err)
 	}
 	s := &Store{
-		db: db,
-		settings: prometheusremotewrite.Settings{
-			AddMetricSuffixes: true,
-			PromoteResourceAttributes: prometheusremotewrite.NewPromoteResourceAttributes(config.OTLPConfig{
-				PromoteResourceAttributes: opts.PromoteResourceAttributes,
-			}),
-			// Prometheus' defaults for its OTLP receiver.
-			LabelNameUnderscoreSanitization:      true,
-			LabelNamePreserveMultipleUnderscores: true,
-			ConvertHistogramsToNHCB:              opts.ClassicHistogramsAsNative,
-		},
+		db:       db,
+		settings: TranslationSettings(opts.PromoteResourceAttributes, opts.ClassicHistogramsAsNative),
 		metadata: newMetadataIndex(opts.TenantLabel, opts.MaxMetadata),
 	}
 	s.converters.New = func() any { return prometheusremotewrite.NewPrometheusConverter(nil) }
 	return s, nil
+}
+
+// TranslationSettings are the OTLP translation settings of the store, and
+// of remote write, so that both name and label series alike.
+func TranslationSettings(promote []string, classicAsNative bool) prometheusremotewrite.Settings {
+	return prometheusremotewrite.Settings{
+		AddMetricSuffixes: true,
+		PromoteResourceAttributes: prometheusremotewrite.NewPromoteResourceAttributes(config.OTLPConfig{
+			PromoteResourceAttributes: promote,
+		}),
+		// Prometheus' defaults for its OTLP receiver.
+		LabelNameUnderscoreSanitization:      true,
+		LabelNamePreserveMultipleUnderscores: true,
+		ConvertHistogramsToNHCB:              classicAsNative,
+	}
 }
 
 // Queryable gives read access for queries.
