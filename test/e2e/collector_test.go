@@ -239,3 +239,5 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() error)
 }
 
 var errNoData = errors.New("no data yet")
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

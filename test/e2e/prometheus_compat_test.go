@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -441,10 +443,18 @@ func remoteWrite(t *testing.T, addr string, series []*recordedSeries) {
 func startPrometheus(t *testing.T, bin string) string {
 	t.Helper()
 	addr := freeAddr(t)
-	dir := t.TempDir()
+	startPrometheusAt(t, bin, addr, t.TempDir())
+	return addr
+}
+
+// startPrometheusAt runs Prometheus on addr with its data in dir and
+// returns a function that stops it (it is also stopped when the test ends).
+// extraConfig is appended to its configuration file.
+func startPrometheusAt(t *testing.T, bin, addr, dir string, extraConfig ...string) (stop func()) {
+	t.Helper()
 	cfg := filepath.Join(dir, "prometheus.yml")
-	writeFile(t, cfg, "global:\n  scrape_interval: 1h\n")
-	log, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	writeFile(t, cfg, "global:\n  scrape_interval: 1h\n"+strings.Join(extraConfig, ""))
+	log, err := os.OpenFile(filepath.Join(dir, "prometheus.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,10 +464,23 @@ func startPrometheus(t *testing.T, bin string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting prometheus: %v", err)
 	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+			_ = log.Close()
+		})
+	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = log.Close()
+		stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(log.Name())
 			t.Logf("prometheus log:\n%s", b)
@@ -474,7 +497,7 @@ func startPrometheus(t *testing.T, bin string) string {
 		}
 		return nil
 	})
-	return addr
+	return stop
 }
 
 func countSeries(addr string) (int, error) {
