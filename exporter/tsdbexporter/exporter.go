@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/collector/component"
@@ -30,6 +31,8 @@ type tsdbExporter struct {
 	cfg       *Config
 	set       exporter.Settings
 	telemetry *metadata.TelemetryBuilder
+	// newest is the newest delivered remote-write sample, Unix ms.
+	newest atomic.Int64
 	// rejected holds one attribute set per reason, built once.
 	rejected [store.NumReasons]metric.MeasurementOption
 
@@ -46,6 +49,17 @@ func newTSDBExporter(cfg *Config, set exporter.Settings) (*tsdbExporter, error) 
 		return nil, err
 	}
 	e := &tsdbExporter{cfg: cfg, set: set, telemetry: tb}
+	if cfg.remote() {
+		err = tb.RegisterTsdbExporterRemoteNewestSampleCallback(func(_ context.Context, o metric.Float64Observer) error {
+			if ms := e.newest.Load(); ms > 0 {
+				o.Observe(float64(ms) / 1000)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	for r := range store.NumReasons {
 		e.rejected[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r.String())))
 	}
@@ -182,6 +196,12 @@ func (e *tsdbExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) erro
 	if sender != nil {
 		res, err := sender.Send(ctx, md)
 		e.telemetry.TsdbExporterRemoteSamplesSent.Add(ctx, int64(res.Samples))
+		for {
+			cur := e.newest.Load()
+			if res.Newest <= cur || e.newest.CompareAndSwap(cur, res.Newest) {
+				break
+			}
+		}
 		if res.DroppedHistograms > 0 {
 			e.telemetry.TsdbExporterRemoteHistogramsDropped.Add(ctx, int64(res.DroppedHistograms))
 		}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,4 +136,36 @@ func TestShutdownIsIdempotent(t *testing.T) {
 	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
 	require.NoError(t, e.shutdown(context.Background()))
 	require.NoError(t, e.shutdown(context.Background()))
+}
+
+func TestRemoteModeTelemetry(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		assert.Equal(t, "team-a", r.Header.Get("X-Scope-OrgID"))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	cfg := createDefaultConfig().(*Config)
+	cfg.RemoteWrite.HTTP.Endpoint = srv.URL + "/api/v1/write"
+	cfg.TenantAttribute = "org"
+	tel := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	md := metrics("team-a", pmetric.AggregationTemporalityCumulative)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), md))
+	defer func() { require.NoError(t, exp.Shutdown(context.Background())) }()
+	assert.Positive(t, requests.Load())
+
+	sent, err := tel.GetMetric("otelcol_tsdb_exporter_remote_samples_sent")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), sent.Data.(metricdata.Sum[int64]).DataPoints[0].Value, "the gauge and target_info")
+	newest, err := tel.GetMetric("otelcol_tsdb_exporter_remote_newest_sample")
+	require.NoError(t, err)
+	ts := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0).Timestamp().AsTime()
+	assert.InDelta(t, float64(ts.UnixMilli())/1000, newest.Data.(metricdata.Gauge[float64]).DataPoints[0].Value, 0.001)
 }

@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -28,6 +30,7 @@ type TelemetryBuilder struct {
 	registrations                       []metric.Registration
 	TsdbExporterConversionErrors        metric.Int64Counter
 	TsdbExporterRemoteHistogramsDropped metric.Int64Counter
+	TsdbExporterRemoteNewestSample      metric.Float64ObservableGauge
 	TsdbExporterRemoteSamplesSent       metric.Int64Counter
 	TsdbExporterSamplesAppended         metric.Int64Counter
 	TsdbExporterSamplesRejected         metric.Int64Counter
@@ -42,6 +45,31 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterTsdbExporterRemoteNewestSampleCallback sets callback for observable TsdbExporterRemoteNewestSample metric.
+func (builder *TelemetryBuilder) RegisterTsdbExporterRemoteNewestSampleCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.TsdbExporterRemoteNewestSample, obs: o})
+		return nil
+	}, builder.TsdbExporterRemoteNewestSample)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerFloat64 struct {
+	embedded.Float64Observer
+	inst metric.Float64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveFloat64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -72,6 +100,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_tsdb_exporter_remote_histograms_dropped",
 		metric.WithDescription("Native histogram samples left out of remote write because remote_write.native_histograms is off. [Alpha]"),
 		metric.WithUnit("{sample}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.TsdbExporterRemoteNewestSample, err = builder.meter.Float64ObservableGauge(
+		"otelcol_tsdb_exporter_remote_newest_sample",
+		metric.WithDescription("Timestamp of the newest sample the remote-write endpoint accepted, in seconds since 1970; now minus it is the delivery lag. [Alpha]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.TsdbExporterRemoteSamplesSent, err = builder.meter.Int64Counter(

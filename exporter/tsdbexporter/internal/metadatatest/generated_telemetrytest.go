@@ -53,6 +53,20 @@ func AssertEqualTsdbExporterRemoteHistogramsDropped(t *testing.T, tt *componentt
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualTsdbExporterRemoteNewestSample(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_tsdb_exporter_remote_newest_sample",
+		Description: "Timestamp of the newest sample the remote-write endpoint accepted, in seconds since 1970; now minus it is the delivery lag. [Alpha]",
+		Unit:        "s",
+		Data: metricdata.Gauge[float64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_tsdb_exporter_remote_newest_sample")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualTsdbExporterRemoteSamplesSent(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_tsdb_exporter_remote_samples_sent",

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,6 +20,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterTsdbExporterRemoteNewestSampleCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	tb.TsdbExporterConversionErrors.Add(context.Background(), 1)
 	tb.TsdbExporterRemoteHistogramsDropped.Add(context.Background(), 1)
 	tb.TsdbExporterRemoteSamplesSent.Add(context.Background(), 1)
@@ -29,6 +34,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualTsdbExporterRemoteHistogramsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualTsdbExporterRemoteNewestSample(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualTsdbExporterRemoteSamplesSent(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},

@@ -47,6 +47,8 @@ type Result struct {
 	DroppedHistograms int
 	// ConversionErrors counts metrics the OTLP translation refused.
 	ConversionErrors int
+	// Newest is the newest delivered sample's timestamp in milliseconds.
+	Newest int64
 }
 
 // Sender writes batches to one remote-write endpoint.
@@ -112,6 +114,12 @@ func (s *Sender) Send(ctx context.Context, md pmetric.Metrics) (Result, error) {
 		res.Series += len(j.series)
 		for _, sr := range j.series {
 			res.Samples += len(sr.samples) + len(sr.histograms)
+			if n := len(sr.samples); n > 0 {
+				res.Newest = max(res.Newest, sr.samples[n-1].Timestamp)
+			}
+			if n := len(sr.histograms); n > 0 {
+				res.Newest = max(res.Newest, sr.histograms[n-1].Timestamp)
+			}
 		}
 	}
 	return res, classify(append(errs, permanentIf(convErr)))
