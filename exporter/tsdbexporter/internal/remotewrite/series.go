@@ -27,14 +27,22 @@ type series struct {
 type collector struct {
 	tenantLabel      string
 	nativeHistograms bool
-	byTenant         map[string]map[uint64]*series
+	byTenant         map[string]*tenantSeries
 	// dropped counts native histogram samples left out because the
 	// endpoint does not take them.
 	dropped int
 }
 
+// tenantSeries keeps a tenant's series in the order the translation
+// appended them (resource by resource, metric by metric): similar label sets
+// stay next to each other, which is what makes a request compress well.
+type tenantSeries struct {
+	index map[uint64]int
+	list  []*series
+}
+
 func newCollector(tenantLabel string, nativeHistograms bool) *collector {
-	return &collector{tenantLabel: tenantLabel, nativeHistograms: nativeHistograms, byTenant: map[string]map[uint64]*series{}}
+	return &collector{tenantLabel: tenantLabel, nativeHistograms: nativeHistograms, byTenant: map[string]*tenantSeries{}}
 }
 
 func (c *collector) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, _ storage.AppendV2Options) (storage.SeriesRef, error) {
@@ -46,16 +54,19 @@ func (c *collector) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v 
 	if c.tenantLabel != "" {
 		tenant = ls.Get(c.tenantLabel)
 	}
-	byHash := c.byTenant[tenant]
-	if byHash == nil {
-		byHash = map[uint64]*series{}
-		c.byTenant[tenant] = byHash
+	ts := c.byTenant[tenant]
+	if ts == nil {
+		ts = &tenantSeries{index: map[uint64]int{}}
+		c.byTenant[tenant] = ts
 	}
 	hash := ls.Hash()
-	s := byHash[hash]
-	if s == nil {
+	var s *series
+	if i, ok := ts.index[hash]; ok {
+		s = ts.list[i]
+	} else {
 		s = &series{labels: ls.Copy(), hash: hash}
-		byHash[hash] = s
+		ts.index[hash] = len(ts.list)
+		ts.list = append(ts.list, s)
 	}
 	switch {
 	case h != nil:
@@ -74,21 +85,22 @@ func (c *collector) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v 
 func (*collector) Commit() error   { return nil }
 func (*collector) Rollback() error { return nil }
 
-// tenants returns each tenant's series with their samples in timestamp
-// order, tenants sorted.
+// tenants returns each tenant's series, in the order they were appended,
+// with their samples in timestamp order; tenants sorted.
 func (c *collector) tenants() ([]string, map[string][]*series) {
 	names := make([]string, 0, len(c.byTenant))
 	out := make(map[string][]*series, len(c.byTenant))
-	for tenant, byHash := range c.byTenant {
+	for tenant, ts := range c.byTenant {
 		names = append(names, tenant)
-		list := make([]*series, 0, len(byHash))
-		for _, s := range byHash {
-			sort.SliceStable(s.samples, func(i, j int) bool { return s.samples[i].Timestamp < s.samples[j].Timestamp })
-			sort.SliceStable(s.histograms, func(i, j int) bool { return s.histograms[i].Timestamp < s.histograms[j].Timestamp })
-			list = append(list, s)
+		for _, s := range ts.list {
+			if !sort.SliceIsSorted(s.samples, func(i, j int) bool { return s.samples[i].Timestamp < s.samples[j].Timestamp }) {
+				sort.SliceStable(s.samples, func(i, j int) bool { return s.samples[i].Timestamp < s.samples[j].Timestamp })
+			}
+			if !sort.SliceIsSorted(s.histograms, func(i, j int) bool { return s.histograms[i].Timestamp < s.histograms[j].Timestamp }) {
+				sort.SliceStable(s.histograms, func(i, j int) bool { return s.histograms[i].Timestamp < s.histograms[j].Timestamp })
+			}
 		}
-		sort.Slice(list, func(i, j int) bool { return labels.Compare(list[i].labels, list[j].labels) < 0 })
-		out[tenant] = list
+		out[tenant] = ts.list
 	}
 	sort.Strings(names)
 	return names, out
