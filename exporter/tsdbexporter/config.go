@@ -91,6 +91,11 @@ type RemoteWriteConfig struct {
 	// NativeHistograms sends native histograms (exponential OTLP
 	// histograms); turn it off for endpoints that do not take them.
 	NativeHistograms bool `mapstructure:"native_histograms"`
+	// StaleAfter is how far a series' last sample may fall behind the
+	// newest sample sent (and at least two of its own intervals) before the
+	// series is ended with a staleness marker, placed one interval after its
+	// last sample; 0 sends no markers.
+	StaleAfter time.Duration `mapstructure:"stale_after"`
 }
 
 // remote reports whether the exporter writes to a remote endpoint.
@@ -149,6 +154,9 @@ func (cfg *Config) Validate() error {
 	if cfg.remote() {
 		if u, err := url.Parse(cfg.RemoteWrite.HTTP.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf(`"remote_write::http::endpoint" %q must be an http:// or https:// URL with a host`, cfg.RemoteWrite.HTTP.Endpoint))
+		}
+		if cfg.RemoteWrite.StaleAfter < 0 {
+			errs = append(errs, fmt.Errorf(`"remote_write::stale_after" must not be negative, got %s`, cfg.RemoteWrite.StaleAfter))
 		}
 		if cfg.RemoteWrite.Shards < 1 {
 			errs = append(errs, fmt.Errorf(`"remote_write::shards" must be at least 1, got %d`, cfg.RemoteWrite.Shards))

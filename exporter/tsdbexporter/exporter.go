@@ -165,6 +165,7 @@ func (e *tsdbExporter) startRemote(ctx context.Context, host component.Host, pro
 		NativeHistograms: rw.NativeHistograms,
 		Settings:         store.TranslationSettings(promote, false),
 		UserAgent:        e.set.BuildInfo.Command + "/" + e.set.BuildInfo.Version,
+		StaleAfter:       rw.StaleAfter,
 	})
 	e.mu.Lock()
 	e.sender = sender
@@ -201,6 +202,9 @@ func (e *tsdbExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) erro
 			if res.Newest <= cur || e.newest.CompareAndSwap(cur, res.Newest) {
 				break
 			}
+		}
+		if res.StalenessMarkers > 0 {
+			e.telemetry.TsdbExporterRemoteStalenessMarkers.Add(ctx, int64(res.StalenessMarkers))
 		}
 		if res.DroppedHistograms > 0 {
 			e.telemetry.TsdbExporterRemoteHistogramsDropped.Add(ctx, int64(res.DroppedHistograms))

@@ -51,6 +51,7 @@ func createDefaultConfig() component.Config {
 			TenantHeader:     "X-Scope-OrgID",
 			Shards:           4,
 			NativeHistograms: true,
+			StaleAfter:       5 * time.Minute,
 		},
 		QueueConfig:     configoptional.Default(remoteQueueDefaults()),
 		BackOffConfig:   configretry.NewDefaultBackOffConfig(),

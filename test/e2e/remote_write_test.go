@@ -234,3 +234,76 @@ func startVictoriaMetrics(t *testing.T, bin string) string {
 	})
 	return addr
 }
+
+// TestRemoteWriteEndsSeriesThatStop sends two series to Prometheus through
+// the built collector, then only one: the other gets a staleness marker
+// one interval after its last sample, so Prometheus stops returning it
+// there instead of five minutes later.
+func TestRemoteWriteEndsSeriesThatStop(t *testing.T) {
+	promBin := requireTool(t, "prometheus", "apt-get install -y prometheus")
+	promAddr := startPrometheus(t, promBin)
+	otlpAddr, telemetryAddr := freeAddr(t), freeAddr(t)
+	_, telemetryPort, _ := strings.Cut(telemetryAddr, ":")
+	cfg := filepath.Join(t.TempDir(), "stale.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: %s
+exporters:
+  tsdb/prometheus:
+    remote_write:
+      http:
+        endpoint: http://%s/api/v1/write
+      stale_after: 2s
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %s
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [tsdb/prometheus]
+`, otlpAddr, promAddr, telemetryPort))
+	startCollector(t, cfg)
+	base := time.Now().Add(-time.Minute).Truncate(time.Second)
+	waitFor(t, time.Minute, "OTLP receiver answering", func() error {
+		return postOTLP(otlpAddr, "", seriesBatch(2, base))
+	})
+	// seriesBatch(2) holds series 0 and 1, seriesBatch(1) only series 0.
+	for i := 1; i <= 5; i++ {
+		if err := postOTLP(otlpAddr, "", seriesBatch(2, base.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastOfOne := base.Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	i := 6
+	for {
+		if err := postOTLP(otlpAddr, "", seriesBatch(1, base.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+		i++
+		got := query[vectorSample](t, promAddr, `e2e_series{series="1"}`, url.Values{"time": {fmt.Sprintf("%.3f", float64(lastOfOne.Add(1500*time.Millisecond).UnixMilli())/1000)}})
+		if len(got) == 0 {
+			break // the marker at lastOfOne+1s ended the series
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("series 1 still answers after its end: %v", got)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	// Before its end it is there, and the other series goes on.
+	if got := query[vectorSample](t, promAddr, `e2e_series{series="1"}`, url.Values{"time": {fmt.Sprintf("%.3f", float64(lastOfOne.Add(500*time.Millisecond).UnixMilli())/1000)}}); len(got) != 1 {
+		t.Errorf("series 1 before its end: %v", got)
+	}
+	if got := query[vectorSample](t, promAddr, `e2e_series{series="0"}`, url.Values{"time": {fmt.Sprintf("%.3f", float64(lastOfOne.Add(1500*time.Millisecond).UnixMilli())/1000)}}); len(got) != 1 {
+		t.Errorf("series 0 must go on: %v", got)
+	}
+}

@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	TsdbExporterRemoteHistogramsDropped metric.Int64Counter
 	TsdbExporterRemoteNewestSample      metric.Float64ObservableGauge
 	TsdbExporterRemoteSamplesSent       metric.Int64Counter
+	TsdbExporterRemoteStalenessMarkers  metric.Int64Counter
 	TsdbExporterSamplesAppended         metric.Int64Counter
 	TsdbExporterSamplesRejected         metric.Int64Counter
 }
@@ -112,6 +113,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_tsdb_exporter_remote_samples_sent",
 		metric.WithDescription("Samples (histograms included) the remote-write endpoint accepted. [Alpha]"),
 		metric.WithUnit("{sample}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.TsdbExporterRemoteStalenessMarkers, err = builder.meter.Int64Counter(
+		"otelcol_tsdb_exporter_remote_staleness_markers",
+		metric.WithDescription("Staleness markers sent for series that ended. [Alpha]"),
+		metric.WithUnit("{marker}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.TsdbExporterSamplesAppended, err = builder.meter.Int64Counter(

@@ -27,6 +27,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.TsdbExporterConversionErrors.Add(context.Background(), 1)
 	tb.TsdbExporterRemoteHistogramsDropped.Add(context.Background(), 1)
 	tb.TsdbExporterRemoteSamplesSent.Add(context.Background(), 1)
+	tb.TsdbExporterRemoteStalenessMarkers.Add(context.Background(), 1)
 	tb.TsdbExporterSamplesAppended.Add(context.Background(), 1)
 	tb.TsdbExporterSamplesRejected.Add(context.Background(), 1)
 	AssertEqualTsdbExporterConversionErrors(t, testTel,
@@ -39,6 +40,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualTsdbExporterRemoteSamplesSent(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualTsdbExporterRemoteStalenessMarkers(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualTsdbExporterSamplesAppended(t, testTel,

@@ -37,6 +37,13 @@ type Options struct {
 	NativeHistograms bool
 	Settings         prometheusremotewrite.Settings
 	UserAgent        string
+	// StaleAfter is how far behind the newest sample of any series a
+	// series' last sample may fall before it is ended with a staleness
+	// marker (never less than two of its own intervals); 0 sends no
+	// markers.
+	StaleAfter time.Duration
+	// MaxTrackedSeries bounds the series remembered for staleness.
+	MaxTrackedSeries int
 }
 
 // Result counts what one Send did.
@@ -49,11 +56,14 @@ type Result struct {
 	ConversionErrors int
 	// Newest is the newest delivered sample's timestamp in milliseconds.
 	Newest int64
+	// StalenessMarkers were delivered for series that ended.
+	StalenessMarkers int
 }
 
 // Sender writes batches to one remote-write endpoint.
 type Sender struct {
-	opts Options
+	opts  Options
+	stale *staleness
 }
 
 // New returns a Sender.
@@ -61,7 +71,14 @@ func New(opts Options) *Sender {
 	if opts.Shards < 1 {
 		opts.Shards = 1
 	}
-	return &Sender{opts: opts}
+	s := &Sender{opts: opts}
+	if opts.StaleAfter > 0 {
+		if opts.MaxTrackedSeries <= 0 {
+			opts.MaxTrackedSeries = 1_000_000
+		}
+		s.stale = newStaleness(opts.StaleAfter.Milliseconds(), opts.MaxTrackedSeries)
+	}
+	return s
 }
 
 // Send converts md and delivers it. A nil error means every request was
@@ -84,9 +101,23 @@ func (s *Sender) Send(ctx context.Context, md pmetric.Metrics) (Result, error) {
 		}
 	}
 	tenants, byTenant := col.tenants()
+	var markers map[string][]*series
+	if s.stale != nil {
+		// The batch's own series are not ending: record them first.
+		for _, tenant := range tenants {
+			s.stale.observe(tenant, byTenant[tenant])
+		}
+		markers = s.stale.ended()
+		for tenant := range markers {
+			if _, ok := byTenant[tenant]; !ok {
+				tenants = append(tenants, tenant)
+			}
+		}
+	}
 	type job struct {
 		tenant string
 		series []*series
+		marks  []*series
 	}
 	var jobs []job
 	for _, tenant := range tenants {
@@ -97,18 +128,28 @@ func (s *Sender) Send(ctx context.Context, md pmetric.Metrics) (Result, error) {
 		}
 		for _, sh := range shards {
 			if len(sh) > 0 {
-				jobs = append(jobs, job{tenant, sh})
+				jobs = append(jobs, job{tenant: tenant, series: sh})
 			}
+		}
+		if m := markers[tenant]; len(m) > 0 {
+			// Markers go in their own request: a failed one is sent again
+			// with the next batch, and delays no data.
+			jobs = append(jobs, job{tenant: tenant, marks: m})
 		}
 	}
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() { errs[i] = s.post(ctx, j.tenant, j.series) })
+		wg.Go(func() { errs[i] = s.post(ctx, j.tenant, append(j.series, j.marks...)) })
 	}
 	wg.Wait()
 	for i, j := range jobs {
 		if errs[i] != nil {
+			continue
+		}
+		if len(j.marks) > 0 {
+			s.stale.forget(j.marks)
+			res.StalenessMarkers += len(j.marks)
 			continue
 		}
 		res.Series += len(j.series)

@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/storage/remote/otlptranslator/prometheusremotewrite"
 	"github.com/stretchr/testify/assert"
@@ -214,4 +216,88 @@ func TestTransportFailureIsRetryable(t *testing.T) {
 	_, err := s.Send(context.Background(), batch(2, 1, "a"))
 	require.Error(t, err)
 	assert.False(t, consumererror.IsPermanent(err))
+}
+
+// seriesAt builds one gauge with the named series, samples at the given
+// times.
+func seriesAt(names []string, times ...time.Time) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "api")
+	rm.Resource().Attributes().PutStr("tenant", "team-a")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("g")
+	dps := m.SetEmptyGauge().DataPoints()
+	for _, ts := range times {
+		for _, n := range names {
+			dp := dps.AppendEmpty()
+			dp.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+			dp.SetDoubleValue(1)
+			dp.Attributes().PutStr("series", n)
+		}
+	}
+	return md
+}
+
+func TestSeriesThatEndGetAStalenessMarker(t *testing.T) {
+	s := &scripted{script: []func(http.ResponseWriter){status(http.StatusNoContent)}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	t0 := time.Unix(1_700_000_000, 0)
+	now := t0
+	sender := newSender(t, srv, 2)
+	sender.stale = newStaleness((30 * time.Second).Milliseconds(), 100)
+
+	// a and b every 15 s; then only a.
+	_, err := sender.Send(context.Background(), seriesAt([]string{"a", "b"}, t0.Add(-15*time.Second), t0))
+	require.NoError(t, err)
+	now = t0.Add(15 * time.Second)
+	_, err = sender.Send(context.Background(), seriesAt([]string{"a"}, now))
+	require.NoError(t, err)
+	assert.Zero(t, markers(s), "b has been gone only one interval")
+
+	now = t0.Add(45 * time.Second)
+	res, err := sender.Send(context.Background(), seriesAt([]string{"a"}, now))
+	require.NoError(t, err)
+	got := markers(s)
+	require.Len(t, got, 1, "b ended: one marker")
+	assert.Equal(t, "b", got[0].series)
+	assert.Equal(t, t0.Add(15*time.Second).UnixMilli(), got[0].at, "one interval after its last sample")
+	assert.Equal(t, 1, res.StalenessMarkers)
+
+	now = t0.Add(60 * time.Second)
+	_, err = sender.Send(context.Background(), seriesAt([]string{"a"}, now))
+	require.NoError(t, err)
+	assert.Len(t, markers(s), 1, "a marker is sent once")
+}
+
+type marker struct {
+	series string
+	at     int64
+}
+
+// markers lists the staleness markers the scripted server received.
+func markers(s *scripted) []marker {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []marker
+	for _, r := range s.requests {
+		for _, ts := range r.req.Timeseries {
+			for _, smp := range ts.Samples {
+				if math.Float64bits(smp.Value) != value.StaleNaN {
+					continue
+				}
+				m := marker{at: smp.Timestamp}
+				for _, l := range ts.Labels {
+					if l.Name == "series" {
+						m.series = l.Value
+					}
+				}
+				if m.series != "" {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
 }
