@@ -244,7 +244,7 @@ func TestSeriesThatEndGetAStalenessMarker(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	t0 := time.Unix(1_700_000_000, 0)
-	now := t0
+	var now time.Time
 	sender := newSender(t, srv, 2)
 	sender.stale = newStaleness((30 * time.Second).Milliseconds(), 100)
 
