@@ -91,6 +91,9 @@ type RemoteWriteConfig struct {
 	// NativeHistograms sends native histograms (exponential OTLP
 	// histograms); turn it off for endpoints that do not take them.
 	NativeHistograms bool `mapstructure:"native_histograms"`
+	// Protocol is "1.0" or "2.0" (io.prometheus.write.v2.Request, falling
+	// back to 1.0 for good where the endpoint does not read it).
+	Protocol string `mapstructure:"protocol"`
 	// StaleAfter is how far a series' last sample may fall behind the
 	// newest sample sent (and at least two of its own intervals) before the
 	// series is ended with a staleness marker, placed one interval after its
@@ -154,6 +157,9 @@ func (cfg *Config) Validate() error {
 	if cfg.remote() {
 		if u, err := url.Parse(cfg.RemoteWrite.HTTP.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf(`"remote_write::http::endpoint" %q must be an http:// or https:// URL with a host`, cfg.RemoteWrite.HTTP.Endpoint))
+		}
+		if p := cfg.RemoteWrite.Protocol; p != "1.0" && p != "2.0" {
+			errs = append(errs, fmt.Errorf(`"remote_write::protocol" must be "1.0" or "2.0", got %q`, p))
 		}
 		if cfg.RemoteWrite.StaleAfter < 0 {
 			errs = append(errs, fmt.Errorf(`"remote_write::stale_after" must not be negative, got %s`, cfg.RemoteWrite.StaleAfter))

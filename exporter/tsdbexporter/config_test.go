@@ -86,6 +86,7 @@ func TestRemoteWriteConfig(t *testing.T) {
 	assert.Equal(t, "X-Org", cfg.RemoteWrite.TenantHeader)
 	assert.Equal(t, 8, cfg.RemoteWrite.Shards)
 	assert.False(t, cfg.RemoteWrite.NativeHistograms)
+	assert.Equal(t, "2.0", cfg.RemoteWrite.Protocol)
 	require.True(t, cfg.QueueConfig.HasValue(), "a configured sending_queue is on")
 	assert.Equal(t, int64(5000), cfg.QueueConfig.Get().QueueSize)
 	assert.Equal(t, 1, cfg.QueueConfig.Get().NumConsumers, "one consumer keeps batches in order")
@@ -99,6 +100,7 @@ func TestRemoteWriteConfig(t *testing.T) {
 	for _, want := range []string{
 		`"remote_write::http::endpoint" "mimir:9009" must be an http:// or https:// URL with a host`,
 		`"remote_write::shards" must be at least 1, got 0`,
+		`"remote_write::protocol" must be "1.0" or "2.0", got "3.0"`,
 		`"sending_queue::num_consumers" is 4: with remote write it must be 1`,
 	} {
 		assert.ErrorContains(t, err, want)

@@ -166,6 +166,8 @@ func (e *tsdbExporter) startRemote(ctx context.Context, host component.Host, pro
 		Settings:         store.TranslationSettings(promote, false),
 		UserAgent:        e.set.BuildInfo.Command + "/" + e.set.BuildInfo.Version,
 		StaleAfter:       rw.StaleAfter,
+		V2:               rw.Protocol == "2.0",
+		Logger:           func(msg string) { e.set.Logger.Warn(msg) },
 	})
 	e.mu.Lock()
 	e.sender = sender

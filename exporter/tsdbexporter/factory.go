@@ -52,6 +52,7 @@ func createDefaultConfig() component.Config {
 			Shards:           4,
 			NativeHistograms: true,
 			StaleAfter:       5 * time.Minute,
+			Protocol:         "1.0",
 		},
 		QueueConfig:     configoptional.Default(remoteQueueDefaults()),
 		BackOffConfig:   configretry.NewDefaultBackOffConfig(),

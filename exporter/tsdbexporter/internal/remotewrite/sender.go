@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang/snappy"
@@ -44,6 +45,11 @@ type Options struct {
 	StaleAfter time.Duration
 	// MaxTrackedSeries bounds the series remembered for staleness.
 	MaxTrackedSeries int
+	// V2 sends remote write 2.0, falling back to 1.0 for good when the
+	// endpoint answers 415 or a 2xx without the written-count headers.
+	V2 bool
+	// Logger, when set, is told once about a fallback to 1.0.
+	Logger func(msg string)
 }
 
 // Result counts what one Send did.
@@ -64,7 +70,12 @@ type Result struct {
 type Sender struct {
 	opts  Options
 	stale *staleness
+	// v1 is set once the endpoint has shown it does not read 2.0.
+	v1 atomic.Bool
 }
+
+// errNotV2 says an endpoint did not read a remote write 2.0 request.
+var errNotV2 = errors.New("the endpoint does not read remote write 2.0")
 
 // New returns a Sender.
 func New(opts Options) *Sender {
@@ -212,19 +223,77 @@ type retryAfterError struct {
 func (e *retryAfterError) Error() string { return e.err.Error() }
 func (e *retryAfterError) Unwrap() error { return e.err }
 
-// post sends one request.
+// post sends one request, in 2.0 when configured and the endpoint reads
+// it, else in 1.0.
 func (s *Sender) post(ctx context.Context, tenant string, list []*series) error {
+	if s.opts.V2 && !s.v1.Load() {
+		err := s.postV2(ctx, tenant, list)
+		if !errors.Is(err, errNotV2) {
+			return err
+		}
+		if s.v1.CompareAndSwap(false, true) && s.opts.Logger != nil {
+			s.opts.Logger(fmt.Sprintf("remote write to %s: %v; sending remote write 1.0 from now on", s.opts.Endpoint, err))
+		}
+	}
 	raw, err := (&prompb.WriteRequest{Timeseries: toProto(list)}).Marshal()
 	if err != nil {
 		return consumererror.NewPermanent(fmt.Errorf("encoding the write request: %w", err))
 	}
+	return s.send(ctx, tenant, raw, "application/x-protobuf", "0.1.0", nil)
+}
+
+// postV2 sends one remote write 2.0 request. A 415, or a 2xx without the
+// X-Prometheus-Remote-Write-*-Written headers (an endpoint that took the
+// request without reading it), is errNotV2.
+func (s *Sender) postV2(ctx context.Context, tenant string, list []*series) error {
+	req := toV2(list)
+	raw, err := req.Marshal()
+	if err != nil {
+		return consumererror.NewPermanent(fmt.Errorf("encoding the write request: %w", err))
+	}
+	samples, histograms := 0, 0
+	for _, ts := range req.Timeseries {
+		samples += len(ts.Samples)
+		histograms += len(ts.Histograms)
+	}
+	return s.send(ctx, tenant, raw, "application/x-protobuf;proto=io.prometheus.write.v2.Request", "2.0.0", func(resp *http.Response) error {
+		if resp.StatusCode == http.StatusUnsupportedMediaType {
+			return fmt.Errorf("%w: it answered 415", errNotV2)
+		}
+		if resp.StatusCode/100 != 2 {
+			return nil
+		}
+		ws, okS := written(resp.Header, "Samples")
+		wh, okH := written(resp.Header, "Histograms")
+		if !okS && !okH {
+			return fmt.Errorf("%w: it answered %s without X-Prometheus-Remote-Write-*-Written headers", errNotV2, resp.Status)
+		}
+		if ws < samples || wh < histograms {
+			return consumererror.NewPermanent(fmt.Errorf("remote write to %s wrote %d of %d samples and %d of %d histograms", s.opts.Endpoint, ws, samples, wh, histograms))
+		}
+		return nil
+	})
+}
+
+func written(h http.Header, what string) (int, bool) {
+	v := h.Get("X-Prometheus-Remote-Write-" + what + "-Written")
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil
+}
+
+// send posts a snappy-compressed body; check, when set, looks at the
+// answer first and may decide the outcome.
+func (s *Sender) send(ctx context.Context, tenant string, raw []byte, contentType, version string, check func(*http.Response) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.Endpoint, bytes.NewReader(snappy.Encode(nil, raw)))
 	if err != nil {
 		return consumererror.NewPermanent(err)
 	}
 	req.Header.Set("Content-Encoding", "snappy")
-	req.Header.Set("Content-Type", "application/x-protobuf")
-	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-Prometheus-Remote-Write-Version", version)
 	if s.opts.UserAgent != "" {
 		req.Header.Set("User-Agent", s.opts.UserAgent)
 	}
@@ -239,6 +308,11 @@ func (s *Sender) post(ctx context.Context, tenant string, list []*series) error 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		_ = resp.Body.Close()
 	}()
+	if check != nil {
+		if err := check(resp); err != nil {
+			return err
+		}
+	}
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage"
 )
 
@@ -20,6 +21,14 @@ type series struct {
 	hash       uint64
 	samples    []prompb.Sample
 	histograms []prompb.Histogram
+	// raw keeps the histograms as the translation gave them, for remote
+	// write 2.0, in the order of histograms.
+	raw []rawHistogram
+}
+
+type rawHistogram struct {
+	h  *histogram.Histogram
+	fh *histogram.FloatHistogram
 }
 
 // collector is a storage.AppenderV2 that the OTLP translation appends a
@@ -71,8 +80,10 @@ func (c *collector) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v 
 	switch {
 	case h != nil:
 		s.histograms = append(s.histograms, prompb.FromIntHistogram(t, h))
+		s.raw = append(s.raw, rawHistogram{h: h})
 	case fh != nil:
 		s.histograms = append(s.histograms, prompb.FromFloatHistogram(t, fh))
+		s.raw = append(s.raw, rawHistogram{fh: fh})
 	default:
 		if n := len(s.samples); n > 0 && s.samples[n-1].Timestamp == t && s.samples[n-1].Value == v {
 			return 0, nil // target_info repeats its sample for each scope
@@ -97,7 +108,7 @@ func (c *collector) tenants() ([]string, map[string][]*series) {
 				sort.SliceStable(s.samples, func(i, j int) bool { return s.samples[i].Timestamp < s.samples[j].Timestamp })
 			}
 			if !sort.SliceIsSorted(s.histograms, func(i, j int) bool { return s.histograms[i].Timestamp < s.histograms[j].Timestamp }) {
-				sort.SliceStable(s.histograms, func(i, j int) bool { return s.histograms[i].Timestamp < s.histograms[j].Timestamp })
+				sort.Sort(byTimestamp{s})
 			}
 		}
 		out[tenant] = ts.list
@@ -116,4 +127,40 @@ func toProto(list []*series) []prompb.TimeSeries {
 		out = append(out, ts)
 	}
 	return out
+}
+
+// byTimestamp sorts a series' histograms and their raw forms together.
+type byTimestamp struct{ s *series }
+
+func (b byTimestamp) Len() int { return len(b.s.histograms) }
+func (b byTimestamp) Less(i, j int) bool {
+	return b.s.histograms[i].Timestamp < b.s.histograms[j].Timestamp
+}
+
+func (b byTimestamp) Swap(i, j int) {
+	b.s.histograms[i], b.s.histograms[j] = b.s.histograms[j], b.s.histograms[i]
+	b.s.raw[i], b.s.raw[j] = b.s.raw[j], b.s.raw[i]
+}
+
+// toV2 builds a remote write 2.0 request: labels as references into one
+// symbol table.
+func toV2(list []*series) *writev2.Request {
+	st := writev2.NewSymbolTable()
+	out := make([]writev2.TimeSeries, 0, len(list))
+	for _, s := range list {
+		ts := writev2.TimeSeries{LabelsRefs: st.SymbolizeLabels(s.labels, nil)}
+		for _, smp := range s.samples {
+			ts.Samples = append(ts.Samples, writev2.Sample{Value: smp.Value, Timestamp: smp.Timestamp})
+		}
+		for i, r := range s.raw {
+			t := s.histograms[i].Timestamp
+			if r.h != nil {
+				ts.Histograms = append(ts.Histograms, writev2.FromIntHistogram(0, t, r.h))
+			} else {
+				ts.Histograms = append(ts.Histograms, writev2.FromFloatHistogram(0, t, r.fh))
+			}
+		}
+		out = append(out, ts)
+	}
+	return &writev2.Request{Symbols: st.Symbols(), Timeseries: out}
 }
