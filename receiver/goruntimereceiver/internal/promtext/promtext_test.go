@@ -1,12 +1,21 @@
 package promtext
 
 import (
+	"bytes"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -138,6 +147,122 @@ func BenchmarkParseRuntimeMetrics(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Parse(strings.NewReader(string(body)), "text/plain; version=0.0.4", 16<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// helpSourceRE is the specification helpSource implements.
+var helpSourceRE = regexp.MustCompile(`(?:Sourced from|Equals to) (/[a-z0-9/_-]+:[a-z-]+)\.?$`)
+
+func checkHelpSource(t *testing.T, help string) {
+	t.Helper()
+	got, ok := helpSource(help)
+	m := helpSourceRE.FindStringSubmatch(strings.TrimSpace(help))
+	if (m != nil) != ok || (ok && got != m[1]) {
+		t.Fatalf("helpSource(%q) = %q, %v; the expression finds %q", help, got, ok, m)
+	}
+}
+
+func TestHelpSource(t *testing.T) {
+	for _, help := range []string{
+		"Count of all completed GC cycles. Sourced from /gc/cycles/total:gc-cycles.",
+		"Number of bytes obtained from system. Equals to /memory/classes/total:byte.",
+		"Equals to /memory/classes/heap/objects:bytes + /memory/classes/heap/unused:bytes.",
+		"Sourced from /sched/latencies:seconds",
+		"  Sourced from /a:b.  ",
+		"Sourced from /:b.", "Sourced from /a:.", "Sourced from a:b.", "Sourced from /a:b..",
+		"Sourced from /A:b.", "Sourced from /a:b:c.", "Sourced from  /a:b.", "XSourced from /a:b",
+		"Number of goroutines that currently exist.", "", ".", "Sourced from ",
+	} {
+		checkHelpSource(t, help)
+	}
+	body, err := os.ReadFile(filepath.Join("testdata", "go1.26-runtime-metrics.txt"))
+	require.NoError(t, err)
+	helps := 0
+	for line := range strings.Lines(string(body)) {
+		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
+			_, help, _ := strings.Cut(rest, " ")
+			checkHelpSource(t, strings.TrimSuffix(help, "\n"))
+			helps++
+		}
+	}
+	require.Greater(t, helps, 50)
+}
+
+func FuzzHelpSource(f *testing.F) {
+	f.Add("Count of all completed GC cycles. Sourced from /gc/cycles/total:gc-cycles.")
+	f.Add("Equals to /memory/classes/total:byte.")
+	f.Add("Equals to /a:b + /c:d.")
+	f.Fuzz(checkHelpSource)
+}
+
+// TestProtobufMatchesText scrapes one real client_golang handler (every
+// runtime metric enabled) in both formats it serves and checks that both
+// parse to the same sources with the same kinds of values.
+func TestProtobufMatchesText(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)))
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	get := func(accept string) *Families {
+		req, err := http.NewRequest(http.MethodGet, srv.URL, http.NoBody)
+		require.NoError(t, err)
+		req.Header.Set("Accept", accept)
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer func() { _ = resp.Body.Close() }()
+		f, err := Parse(resp.Body, resp.Header.Get("Content-Type"), 16<<20)
+		require.NoError(t, err, resp.Header.Get("Content-Type"))
+		return f
+	}
+	text := get("text/plain;version=0.0.4")
+	pb := get("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	assert.Equal(t, text.Names(), pb.Names())
+	assert.Equal(t, text.GoVersion, pb.GoVersion)
+	require.NotEmpty(t, text.byRuntime)
+	require.Len(t, pb.byRuntime, len(text.byRuntime))
+	for src, mf := range text.byRuntime {
+		other, ok := pb.byRuntime[src]
+		require.True(t, ok, src)
+		assert.Equal(t, mf.GetName(), other.GetName(), src)
+		if mf.GetType() == dto.MetricType_HISTOGRAM {
+			b1, c1, ok1 := text.Histogram(src)
+			b2, _, ok2 := pb.Histogram(src)
+			assert.True(t, ok1 && ok2, src)
+			assert.Equal(t, b1, b2, "%s: same buckets in both formats", src)
+			assert.Len(t, b1, len(c1)+1)
+		}
+	}
+	// Static values agree exactly.
+	for _, src := range []string{"/gc/gogc:percent", "/sched/gomaxprocs:threads", "/gc/gomemlimit:bytes"} {
+		v1, ok1 := text.Int(src)
+		v2, ok2 := pb.Int(src)
+		assert.True(t, ok1 && ok2, src)
+		assert.Equal(t, v1, v2, src)
+	}
+}
+
+// BenchmarkParseRuntimeMetricsProtobuf parses the same families as
+// BenchmarkParseRuntimeMetrics in the delimited protobuf format that
+// client_golang serves when asked for it.
+func BenchmarkParseRuntimeMetricsProtobuf(b *testing.B) {
+	text, err := os.ReadFile(filepath.Join("testdata", "go1.26-runtime-metrics.txt"))
+	require.NoError(b, err)
+	f, err := Parse(bytes.NewReader(text), "text/plain; version=0.0.4", 16<<20)
+	require.NoError(b, err)
+	format := expfmt.NewFormat(expfmt.TypeProtoDelim)
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, format)
+	for _, name := range f.Names() {
+		mf, _ := f.Family(name)
+		require.NoError(b, enc.Encode(mf))
+	}
+	body := buf.Bytes()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(body), string(format), 16<<20); err != nil {
 			b.Fatal(err)
 		}
 	}
