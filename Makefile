@@ -12,7 +12,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 
-.PHONY: all run demo build generate tidy fmt check lint test test-deps unit e2e fuzz bench clean
+.PHONY: all run demo build generate tidy fmt check lint test test-deps unit e2e fuzz bench bench-contrib clean
 
 all: build
 
@@ -101,5 +101,10 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./... | tee bench.out
 
+## bench-contrib: go_runtime against contrib's prometheus receiver (own module, see docs/BENCHMARKS.md)
+bench-contrib:
+	cd bench/contribreceiver && $(GO) test -run '^$$' -bench ScrapeCPU -benchtime 300x -count 6 . | tee ../../bench-contrib.out
+	$(GO) tool -modfile=tools.mod benchstat bench-contrib.out
+
 clean:
-	rm -rf bin bench.out
+	rm -rf bin bench.out bench-contrib.out
