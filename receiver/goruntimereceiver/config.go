@@ -27,6 +27,9 @@ type Config struct {
 	// Targets are Go services scraped over HTTP.
 	Targets []TargetConfig `mapstructure:"targets"`
 
+	// Discovery finds the Go processes on the host and scrapes them.
+	Discovery DiscoveryConfig `mapstructure:"discovery"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -60,6 +63,60 @@ type TargetConfig struct {
 	Prometheus PrometheusConfig `mapstructure:"prometheus"`
 	// Goroutines configures the /debug/pprof/goroutine source.
 	Goroutines GoroutinesConfig `mapstructure:"goroutines"`
+}
+
+// DiscoveryConfig configures host discovery.
+type DiscoveryConfig struct {
+	// Enabled turns host discovery on.
+	Enabled bool `mapstructure:"enabled"`
+	// Interval is the time between two scans of the host.
+	Interval time.Duration `mapstructure:"interval"`
+	// ProcPath is the host's /proc; in a container, where the host's /proc
+	// is mounted.
+	ProcPath string `mapstructure:"proc_path"`
+	// HostName is the host.name of discovered processes; empty means the
+	// host's name.
+	HostName string `mapstructure:"host_name"`
+	// Include keeps only the processes matching every kind of rule it
+	// has, and probes only the ports it lists.
+	Include DiscoveryFilter `mapstructure:"include"`
+	// Exclude drops the processes matching any of its rules, and never
+	// probes the ports it lists.
+	Exclude DiscoveryFilter `mapstructure:"exclude"`
+	// Probe bounds the probing of ports.
+	Probe ProbeConfig `mapstructure:"probe"`
+	// Timeout bounds each scrape of a discovered endpoint.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxResponseSize bounds every response body of a discovered endpoint.
+	MaxResponseSize int64 `mapstructure:"max_response_size"`
+	// Goroutines configures the goroutine dumps of discovered endpoints.
+	Goroutines GoroutinesConfig `mapstructure:"goroutines"`
+}
+
+// DiscoveryFilter matches discovered processes and ports. Patterns are
+// anchored regular expressions.
+type DiscoveryFilter struct {
+	// Executables match the executable's file name.
+	Executables []string `mapstructure:"executables"`
+	// Modules match the main module's path.
+	Modules []string `mapstructure:"modules"`
+	// Users match the owner's user name or numeric ID.
+	Users []string `mapstructure:"users"`
+	// Ports are TCP port numbers.
+	Ports []int `mapstructure:"ports"`
+}
+
+// ProbeConfig bounds port probing.
+type ProbeConfig struct {
+	// Timeout bounds each probe request.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxPortsPerProcess is the most ports probed on one process.
+	MaxPortsPerProcess int `mapstructure:"max_ports_per_process"`
+	// MaxPerScan is the most ports probed in one scan; the rest wait for
+	// the next.
+	MaxPerScan int `mapstructure:"max_per_scan"`
+	// Concurrency is how many ports are probed at once.
+	Concurrency int `mapstructure:"concurrency"`
 }
 
 // GoroutinesConfig configures goroutine dumps.
@@ -100,14 +157,20 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 		return err
 	}
 	withTargetDefaults(cfg)
+	if !conf.IsSet("discovery::goroutines::interval") {
+		cfg.Discovery.Goroutines.Interval = max(time.Minute, cfg.CollectionInterval)
+	}
 	return nil
 }
 
 // Validate checks the configuration for values the receiver cannot run with.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if !cfg.Self.Enabled && len(cfg.Targets) == 0 {
-		errs = append(errs, errors.New(`no source is enabled: set "self::enabled: true" or add "targets"`))
+	if !cfg.Self.Enabled && len(cfg.Targets) == 0 && !cfg.Discovery.Enabled {
+		errs = append(errs, errors.New(`no source is enabled: set "self::enabled: true", "discovery::enabled: true" or add "targets"`))
+	}
+	if cfg.Discovery.Enabled {
+		errs = append(errs, cfg.Discovery.validate(cfg.CollectionInterval)...)
 	}
 	names := map[string]int{}
 	for i, t := range cfg.Targets {
@@ -163,4 +226,41 @@ func targetName(t TargetConfig) string {
 		return u.Host
 	}
 	return t.Endpoint
+}
+
+func (d *DiscoveryConfig) validate(collection time.Duration) []error {
+	var errs []error
+	if d.Interval <= 0 {
+		errs = append(errs, fmt.Errorf(`"discovery::interval" must be positive, got %s`, d.Interval))
+	}
+	if d.ProcPath == "" {
+		errs = append(errs, errors.New(`"discovery::proc_path" must not be empty`))
+	}
+	for kind, f := range map[string]DiscoveryFilter{"include": d.Include, "exclude": d.Exclude} {
+		for field, patterns := range map[string][]string{"executables": f.Executables, "modules": f.Modules, "users": f.Users} {
+			for _, p := range patterns {
+				if _, err := regexp.Compile(p); err != nil {
+					errs = append(errs, fmt.Errorf(`"discovery::%s::%s" %q: %w`, kind, field, p, err))
+				}
+			}
+		}
+		for _, p := range f.Ports {
+			if p < 1 || p > 65535 {
+				errs = append(errs, fmt.Errorf(`"discovery::%s::ports": %d is not a TCP port`, kind, p))
+			}
+		}
+	}
+	if d.Probe.Timeout <= 0 || d.Probe.MaxPortsPerProcess <= 0 || d.Probe.MaxPerScan <= 0 || d.Probe.Concurrency <= 0 {
+		errs = append(errs, errors.New(`"discovery::probe": "timeout", "max_ports_per_process", "max_per_scan" and "concurrency" must be positive`))
+	}
+	if d.Timeout <= 0 || d.MaxResponseSize <= 0 {
+		errs = append(errs, errors.New(`"discovery": "timeout" and "max_response_size" must be positive`))
+	}
+	if d.Goroutines.Interval < collection {
+		errs = append(errs, fmt.Errorf(`"discovery::goroutines::interval" %s is shorter than "collection_interval" %s`, d.Goroutines.Interval, collection))
+	}
+	if d.Goroutines.MaxDumpSize <= 0 || d.Goroutines.TopCreators <= 0 {
+		errs = append(errs, errors.New(`"discovery::goroutines": "max_dump_size" and "top_creators" must be positive`))
+	}
+	return errs
 }

@@ -32,6 +32,23 @@ func createDefaultConfig() component.Config {
 		ControllerConfig:     cc,
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		Self:                 SelfConfig{Enabled: true},
+		Discovery: DiscoveryConfig{
+			Interval: defaultDiscoveryInterval,
+			ProcPath: "/proc",
+			Probe: ProbeConfig{
+				Timeout:            defaultProbeTimeout,
+				MaxPortsPerProcess: 16,
+				MaxPerScan:         64,
+				Concurrency:        4,
+			},
+			Timeout:         defaultTargetTimeout,
+			MaxResponseSize: defaultMaxResponseSize,
+			Goroutines: GoroutinesConfig{
+				Interval:    time.Minute,
+				MaxDumpSize: defaultMaxDumpSize,
+				TopCreators: defaultTopCreators,
+			},
+		},
 	}
 }
 
@@ -41,6 +58,9 @@ const (
 	defaultMaxResponseSize = 16 << 20
 	defaultMaxDumpSize     = 8 << 20
 	defaultTopCreators     = 10
+
+	defaultDiscoveryInterval = 30 * time.Second
+	defaultProbeTimeout      = 2 * time.Second
 )
 
 // withTargetDefaults fills the unset settings of each target.

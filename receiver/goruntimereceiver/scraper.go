@@ -25,6 +25,7 @@ type goRuntimeScraper struct {
 	set     receiver.Settings
 	self    *selfsource.Source
 	targets []*target.Target
+	disc    *hostDiscovery
 	now     func() time.Time
 }
 
@@ -60,6 +61,14 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 			TopCreators:        tc.Goroutines.TopCreators,
 		}, client, s.cfg.MetricsBuilderConfig, s.set))
 	}
+	if s.cfg.Discovery.Enabled {
+		d, err := newHostDiscovery(s.cfg.Discovery, s.cfg.MetricsBuilderConfig, s.set)
+		if err != nil {
+			return err
+		}
+		s.disc = d
+		d.start()
+	}
 	return nil
 }
 
@@ -78,6 +87,11 @@ func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) 
 	for i, t := range s.targets {
 		wg.Go(func() { results[i], errs[i] = t.Scrape(ctx, now) })
 	}
+	var discovered pmetric.Metrics
+	var discErrs []error
+	if s.disc != nil {
+		wg.Go(func() { discovered, discErrs = s.disc.scrape(ctx, now) })
+	}
 	wg.Wait()
 	failed := 0
 	for i := range s.targets {
@@ -85,6 +99,11 @@ func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) 
 		if errs[i] != nil {
 			failed++
 		}
+	}
+	if s.disc != nil {
+		discovered.ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
+		failed += len(discErrs)
+		errs = append(errs, discErrs...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return md, scrapererror.NewPartialScrapeError(err, failed)
@@ -102,7 +121,12 @@ func anchored(patterns []string) []*regexp.Regexp {
 	return out
 }
 
-func (*goRuntimeScraper) shutdown(context.Context) error { return nil }
+func (s *goRuntimeScraper) shutdown(context.Context) error {
+	if s.disc != nil {
+		s.disc.shutdown()
+	}
+	return nil
+}
 
 // serviceName is the configured name of the collector's own resource, or the
 // collector's command name.

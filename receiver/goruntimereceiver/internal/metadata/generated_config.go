@@ -77,6 +77,54 @@ func (ms *GoCPUTimeMetricConfig) Validate() error {
 	return nil
 }
 
+// GoDiscoverySourceMetricAttributeKey specifies the key of an attribute for the go.discovery.source metric.
+type GoDiscoverySourceMetricAttributeKey string
+
+const (
+	GoDiscoverySourceMetricAttributeKeyGoScrapeSource GoDiscoverySourceMetricAttributeKey = "go.scrape.source"
+)
+
+// GoDiscoverySourceMetricConfig provides config for the go.discovery.source metric.
+type GoDiscoverySourceMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []GoDiscoverySourceMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *GoDiscoverySourceMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *GoDiscoverySourceMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case GoDiscoverySourceMetricAttributeKeyGoScrapeSource:
+		default:
+			return fmt.Errorf("metric go.discovery.source doesn't have an attribute %v, valid attributes: [go.scrape.source]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // GoGoroutineBlockedCountMetricAttributeKey specifies the key of an attribute for the go.goroutine.blocked.count metric.
 type GoGoroutineBlockedCountMetricAttributeKey string
 
@@ -801,6 +849,26 @@ func (ms *ProcessMemoryVirtualMetricConfig) Unmarshal(parser *confmap.Conf) erro
 	return nil
 }
 
+// ProcessThreadCountMetricConfig provides config for the process.thread.count metric.
+type ProcessThreadCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *ProcessThreadCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // ProcessUnixFileDescriptorCountMetricConfig provides config for the process.unix.file_descriptor.count metric.
 type ProcessUnixFileDescriptorCountMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -825,6 +893,7 @@ func (ms *ProcessUnixFileDescriptorCountMetricConfig) Unmarshal(parser *confmap.
 type MetricsConfig struct {
 	GoConfigGogc                   GoConfigGogcMetricConfig                   `mapstructure:"go.config.gogc"`
 	GoCPUTime                      GoCPUTimeMetricConfig                      `mapstructure:"go.cpu.time"`
+	GoDiscoverySource              GoDiscoverySourceMetricConfig              `mapstructure:"go.discovery.source"`
 	GoGoroutineBlockedCount        GoGoroutineBlockedCountMetricConfig        `mapstructure:"go.goroutine.blocked.count"`
 	GoGoroutineCount               GoGoroutineCountMetricConfig               `mapstructure:"go.goroutine.count"`
 	GoGoroutineCreated             GoGoroutineCreatedMetricConfig             `mapstructure:"go.goroutine.created"`
@@ -850,6 +919,7 @@ type MetricsConfig struct {
 	ProcessCPUTime                 ProcessCPUTimeMetricConfig                 `mapstructure:"process.cpu.time"`
 	ProcessMemoryUsage             ProcessMemoryUsageMetricConfig             `mapstructure:"process.memory.usage"`
 	ProcessMemoryVirtual           ProcessMemoryVirtualMetricConfig           `mapstructure:"process.memory.virtual"`
+	ProcessThreadCount             ProcessThreadCountMetricConfig             `mapstructure:"process.thread.count"`
 	ProcessUnixFileDescriptorCount ProcessUnixFileDescriptorCountMetricConfig `mapstructure:"process.unix.file_descriptor.count"`
 }
 
@@ -862,6 +932,11 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
 			EnabledAttributes:   []GoCPUTimeMetricAttributeKey{GoCPUTimeMetricAttributeKeyGoCPUState},
+		},
+		GoDiscoverySource: GoDiscoverySourceMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []GoDiscoverySourceMetricAttributeKey{GoDiscoverySourceMetricAttributeKeyGoScrapeSource},
 		},
 		GoGoroutineBlockedCount: GoGoroutineBlockedCountMetricConfig{
 			Enabled:             true,
@@ -954,6 +1029,9 @@ func DefaultMetricsConfig() MetricsConfig {
 		ProcessMemoryVirtual: ProcessMemoryVirtualMetricConfig{
 			Enabled: true,
 		},
+		ProcessThreadCount: ProcessThreadCountMetricConfig{
+			Enabled: true,
+		},
 		ProcessUnixFileDescriptorCount: ProcessUnixFileDescriptorCountMetricConfig{
 			Enabled: true,
 		},
@@ -988,20 +1066,49 @@ func (rac *ResourceAttributeConfig) Unmarshal(parser *confmap.Conf) error {
 
 // ResourceAttributesConfig provides config for go_runtime resource attributes.
 type ResourceAttributesConfig struct {
+	GoBuildExperiment     ResourceAttributeConfig `mapstructure:"go.build.experiment"`
+	GoBuildVcsModified    ResourceAttributeConfig `mapstructure:"go.build.vcs.modified"`
+	GoBuildVcsTime        ResourceAttributeConfig `mapstructure:"go.build.vcs.time"`
+	GoModulePath          ResourceAttributeConfig `mapstructure:"go.module.path"`
+	HostName              ResourceAttributeConfig `mapstructure:"host.name"`
 	ProcessExecutableName ResourceAttributeConfig `mapstructure:"process.executable.name"`
+	ProcessExecutablePath ResourceAttributeConfig `mapstructure:"process.executable.path"`
+	ProcessOwner          ResourceAttributeConfig `mapstructure:"process.owner"`
 	ProcessPid            ResourceAttributeConfig `mapstructure:"process.pid"`
 	ProcessRuntimeName    ResourceAttributeConfig `mapstructure:"process.runtime.name"`
 	ProcessRuntimeVersion ResourceAttributeConfig `mapstructure:"process.runtime.version"`
 	ServerAddress         ResourceAttributeConfig `mapstructure:"server.address"`
 	ServiceInstanceID     ResourceAttributeConfig `mapstructure:"service.instance.id"`
 	ServiceName           ResourceAttributeConfig `mapstructure:"service.name"`
+	ServiceVersion        ResourceAttributeConfig `mapstructure:"service.version"`
 	URLFull               ResourceAttributeConfig `mapstructure:"url.full"`
 	VcsRefHeadRevision    ResourceAttributeConfig `mapstructure:"vcs.ref.head.revision"`
 }
 
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 	return ResourceAttributesConfig{
+		GoBuildExperiment: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		GoBuildVcsModified: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		GoBuildVcsTime: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		GoModulePath: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		HostName: ResourceAttributeConfig{
+			Enabled: true,
+		},
 		ProcessExecutableName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ProcessExecutablePath: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ProcessOwner: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		ProcessPid: ResourceAttributeConfig{
@@ -1020,6 +1127,9 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 			Enabled: true,
 		},
 		ServiceName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ServiceVersion: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		URLFull: ResourceAttributeConfig{

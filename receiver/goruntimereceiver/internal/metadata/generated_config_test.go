@@ -34,6 +34,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []GoCPUTimeMetricAttributeKey{GoCPUTimeMetricAttributeKeyGoCPUState},
 					},
+					GoDiscoverySource: GoDiscoverySourceMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []GoDiscoverySourceMetricAttributeKey{GoDiscoverySourceMetricAttributeKeyGoScrapeSource},
+					},
 					GoGoroutineBlockedCount: GoGoroutineBlockedCountMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
@@ -125,18 +130,29 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					ProcessMemoryVirtual: ProcessMemoryVirtualMetricConfig{
 						Enabled: true,
 					},
+					ProcessThreadCount: ProcessThreadCountMetricConfig{
+						Enabled: true,
+					},
 					ProcessUnixFileDescriptorCount: ProcessUnixFileDescriptorCountMetricConfig{
 						Enabled: true,
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
+					GoBuildExperiment:     ResourceAttributeConfig{Enabled: true},
+					GoBuildVcsModified:    ResourceAttributeConfig{Enabled: true},
+					GoBuildVcsTime:        ResourceAttributeConfig{Enabled: true},
+					GoModulePath:          ResourceAttributeConfig{Enabled: true},
+					HostName:              ResourceAttributeConfig{Enabled: true},
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
+					ProcessExecutablePath: ResourceAttributeConfig{Enabled: true},
+					ProcessOwner:          ResourceAttributeConfig{Enabled: true},
 					ProcessPid:            ResourceAttributeConfig{Enabled: true},
 					ProcessRuntimeName:    ResourceAttributeConfig{Enabled: true},
 					ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: true},
 					ServerAddress:         ResourceAttributeConfig{Enabled: true},
 					ServiceInstanceID:     ResourceAttributeConfig{Enabled: true},
 					ServiceName:           ResourceAttributeConfig{Enabled: true},
+					ServiceVersion:        ResourceAttributeConfig{Enabled: true},
 					URLFull:               ResourceAttributeConfig{Enabled: true},
 					VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: true},
 				},
@@ -154,6 +170,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						AggregationStrategy: AggregationStrategySum,
 						EnabledAttributes:   []GoCPUTimeMetricAttributeKey{GoCPUTimeMetricAttributeKeyGoCPUState},
 					},
+					GoDiscoverySource: GoDiscoverySourceMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []GoDiscoverySourceMetricAttributeKey{GoDiscoverySourceMetricAttributeKeyGoScrapeSource},
+					},
 					GoGoroutineBlockedCount: GoGoroutineBlockedCountMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
@@ -245,18 +266,29 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					ProcessMemoryVirtual: ProcessMemoryVirtualMetricConfig{
 						Enabled: false,
 					},
+					ProcessThreadCount: ProcessThreadCountMetricConfig{
+						Enabled: false,
+					},
 					ProcessUnixFileDescriptorCount: ProcessUnixFileDescriptorCountMetricConfig{
 						Enabled: false,
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
+					GoBuildExperiment:     ResourceAttributeConfig{Enabled: false},
+					GoBuildVcsModified:    ResourceAttributeConfig{Enabled: false},
+					GoBuildVcsTime:        ResourceAttributeConfig{Enabled: false},
+					GoModulePath:          ResourceAttributeConfig{Enabled: false},
+					HostName:              ResourceAttributeConfig{Enabled: false},
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
+					ProcessExecutablePath: ResourceAttributeConfig{Enabled: false},
+					ProcessOwner:          ResourceAttributeConfig{Enabled: false},
 					ProcessPid:            ResourceAttributeConfig{Enabled: false},
 					ProcessRuntimeName:    ResourceAttributeConfig{Enabled: false},
 					ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: false},
 					ServerAddress:         ResourceAttributeConfig{Enabled: false},
 					ServiceInstanceID:     ResourceAttributeConfig{Enabled: false},
 					ServiceName:           ResourceAttributeConfig{Enabled: false},
+					ServiceVersion:        ResourceAttributeConfig{Enabled: false},
 					URLFull:               ResourceAttributeConfig{Enabled: false},
 					VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: false},
 				},
@@ -266,7 +298,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoGoroutineBlockedCountMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineCreatorCountMetricConfig{}, GoGoroutineDumpGroupedMetricConfig{}, GoGoroutineLeakedCountMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoGoroutineStatusCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ProcessCPUTimeMetricConfig{}, ProcessMemoryUsageMetricConfig{}, ProcessMemoryVirtualMetricConfig{}, ProcessUnixFileDescriptorCountMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoDiscoverySourceMetricConfig{}, GoGoroutineBlockedCountMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineCreatorCountMetricConfig{}, GoGoroutineDumpGroupedMetricConfig{}, GoGoroutineLeakedCountMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoGoroutineStatusCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ProcessCPUTimeMetricConfig{}, ProcessMemoryUsageMetricConfig{}, ProcessMemoryVirtualMetricConfig{}, ProcessThreadCountMetricConfig{}, ProcessUnixFileDescriptorCountMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -280,6 +312,18 @@ func TestGoCPUTimeMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric go.cpu.time doesn't have an attribute invalid, valid attributes: [go.cpu.state]")
 
 	cfg = DefaultMetricsConfig().GoCPUTime
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestGoDiscoverySourceMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().GoDiscoverySource
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []GoDiscoverySourceMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric go.discovery.source doesn't have an attribute invalid, valid attributes: [go.scrape.source]")
+
+	cfg = DefaultMetricsConfig().GoDiscoverySource
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
@@ -402,13 +446,21 @@ func TestResourceAttributesConfig(t *testing.T) {
 		{
 			name: "all_set",
 			want: ResourceAttributesConfig{
+				GoBuildExperiment:     ResourceAttributeConfig{Enabled: true},
+				GoBuildVcsModified:    ResourceAttributeConfig{Enabled: true},
+				GoBuildVcsTime:        ResourceAttributeConfig{Enabled: true},
+				GoModulePath:          ResourceAttributeConfig{Enabled: true},
+				HostName:              ResourceAttributeConfig{Enabled: true},
 				ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
+				ProcessExecutablePath: ResourceAttributeConfig{Enabled: true},
+				ProcessOwner:          ResourceAttributeConfig{Enabled: true},
 				ProcessPid:            ResourceAttributeConfig{Enabled: true},
 				ProcessRuntimeName:    ResourceAttributeConfig{Enabled: true},
 				ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: true},
 				ServerAddress:         ResourceAttributeConfig{Enabled: true},
 				ServiceInstanceID:     ResourceAttributeConfig{Enabled: true},
 				ServiceName:           ResourceAttributeConfig{Enabled: true},
+				ServiceVersion:        ResourceAttributeConfig{Enabled: true},
 				URLFull:               ResourceAttributeConfig{Enabled: true},
 				VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: true},
 			},
@@ -416,13 +468,21 @@ func TestResourceAttributesConfig(t *testing.T) {
 		{
 			name: "none_set",
 			want: ResourceAttributesConfig{
+				GoBuildExperiment:     ResourceAttributeConfig{Enabled: false},
+				GoBuildVcsModified:    ResourceAttributeConfig{Enabled: false},
+				GoBuildVcsTime:        ResourceAttributeConfig{Enabled: false},
+				GoModulePath:          ResourceAttributeConfig{Enabled: false},
+				HostName:              ResourceAttributeConfig{Enabled: false},
 				ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
+				ProcessExecutablePath: ResourceAttributeConfig{Enabled: false},
+				ProcessOwner:          ResourceAttributeConfig{Enabled: false},
 				ProcessPid:            ResourceAttributeConfig{Enabled: false},
 				ProcessRuntimeName:    ResourceAttributeConfig{Enabled: false},
 				ProcessRuntimeVersion: ResourceAttributeConfig{Enabled: false},
 				ServerAddress:         ResourceAttributeConfig{Enabled: false},
 				ServiceInstanceID:     ResourceAttributeConfig{Enabled: false},
 				ServiceName:           ResourceAttributeConfig{Enabled: false},
+				ServiceVersion:        ResourceAttributeConfig{Enabled: false},
 				URLFull:               ResourceAttributeConfig{Enabled: false},
 				VcsRefHeadRevision:    ResourceAttributeConfig{Enabled: false},
 			},

@@ -260,6 +260,10 @@ var MetricsInfo = metricsInfo{
 		Name:       "go.cpu.time",
 		Attributes: []string{"go.cpu.state"},
 	},
+	GoDiscoverySource: metricInfo{
+		Name:       "go.discovery.source",
+		Attributes: []string{"go.scrape.source"},
+	},
 	GoGoroutineBlockedCount: metricInfo{
 		Name:       "go.goroutine.blocked.count",
 		Attributes: []string{"go.goroutine.wait.age"},
@@ -343,6 +347,9 @@ var MetricsInfo = metricsInfo{
 	ProcessMemoryVirtual: metricInfo{
 		Name: "process.memory.virtual",
 	},
+	ProcessThreadCount: metricInfo{
+		Name: "process.thread.count",
+	},
 	ProcessUnixFileDescriptorCount: metricInfo{
 		Name: "process.unix.file_descriptor.count",
 	},
@@ -351,6 +358,7 @@ var MetricsInfo = metricsInfo{
 type metricsInfo struct {
 	GoConfigGogc                   metricInfo
 	GoCPUTime                      metricInfo
+	GoDiscoverySource              metricInfo
 	GoGoroutineBlockedCount        metricInfo
 	GoGoroutineCount               metricInfo
 	GoGoroutineCreated             metricInfo
@@ -376,6 +384,7 @@ type metricsInfo struct {
 	ProcessCPUTime                 metricInfo
 	ProcessMemoryUsage             metricInfo
 	ProcessMemoryVirtual           metricInfo
+	ProcessThreadCount             metricInfo
 	ProcessUnixFileDescriptorCount metricInfo
 }
 
@@ -519,6 +528,95 @@ func (m *metricGoCPUTime) emit(metrics pmetric.MetricSlice) {
 
 func newMetricGoCPUTime(cfg GoCPUTimeMetricConfig) metricGoCPUTime {
 	m := metricGoCPUTime{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoDiscoverySource struct {
+	data          pmetric.Metric                // data buffer for generated metric.
+	config        GoDiscoverySourceMetricConfig // metric config provided by user.
+	capacity      int                           // max observed number of data points added to the metric.
+	aggDataPoints []int64                       // slice containing number of aggregated datapoints at each index
+}
+
+// init fills go.discovery.source metric with initial data.
+func (m *metricGoDiscoverySource) init() {
+	m.data.SetName("go.discovery.source")
+	m.data.SetDescription("For a process found by host discovery, 1 for each source found on one of its ports and 0 for each not found; a process with no endpoint has only zeros and its process.* metrics.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricGoDiscoverySource) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, goScrapeSourceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, GoDiscoverySourceMetricAttributeKeyGoScrapeSource) {
+		dp.Attributes().PutStr("go.scrape.source", goScrapeSourceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoDiscoverySource) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoDiscoverySource) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoDiscoverySource(cfg GoDiscoverySourceMetricConfig) metricGoDiscoverySource {
+	m := metricGoDiscoverySource{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -2133,6 +2231,58 @@ func newMetricProcessMemoryVirtual(cfg ProcessMemoryVirtualMetricConfig) metricP
 	return m
 }
 
+type metricProcessThreadCount struct {
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   ProcessThreadCountMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
+}
+
+// init fills process.thread.count metric with initial data.
+func (m *metricProcessThreadCount) init() {
+	m.data.SetName("process.thread.count")
+	m.data.SetDescription("Process threads count (discovered processes, from /proc).")
+	m.data.SetUnit("{thread}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricProcessThreadCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricProcessThreadCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricProcessThreadCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricProcessThreadCount(cfg ProcessThreadCountMetricConfig) metricProcessThreadCount {
+	m := metricProcessThreadCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricProcessUnixFileDescriptorCount struct {
 	data     pmetric.Metric                             // data buffer for generated metric.
 	config   ProcessUnixFileDescriptorCountMetricConfig // metric config provided by user.
@@ -2197,6 +2347,7 @@ type MetricsBuilder struct {
 	resourceAttributeExcludeFilter       map[string]filter.Filter
 	metricGoConfigGogc                   metricGoConfigGogc
 	metricGoCPUTime                      metricGoCPUTime
+	metricGoDiscoverySource              metricGoDiscoverySource
 	metricGoGoroutineBlockedCount        metricGoGoroutineBlockedCount
 	metricGoGoroutineCount               metricGoGoroutineCount
 	metricGoGoroutineCreated             metricGoGoroutineCreated
@@ -2222,6 +2373,7 @@ type MetricsBuilder struct {
 	metricProcessCPUTime                 metricProcessCPUTime
 	metricProcessMemoryUsage             metricProcessMemoryUsage
 	metricProcessMemoryVirtual           metricProcessMemoryVirtual
+	metricProcessThreadCount             metricProcessThreadCount
 	metricProcessUnixFileDescriptorCount metricProcessUnixFileDescriptorCount
 }
 
@@ -2250,6 +2402,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		buildInfo:                            settings.BuildInfo,
 		metricGoConfigGogc:                   newMetricGoConfigGogc(mbc.Metrics.GoConfigGogc),
 		metricGoCPUTime:                      newMetricGoCPUTime(mbc.Metrics.GoCPUTime),
+		metricGoDiscoverySource:              newMetricGoDiscoverySource(mbc.Metrics.GoDiscoverySource),
 		metricGoGoroutineBlockedCount:        newMetricGoGoroutineBlockedCount(mbc.Metrics.GoGoroutineBlockedCount),
 		metricGoGoroutineCount:               newMetricGoGoroutineCount(mbc.Metrics.GoGoroutineCount),
 		metricGoGoroutineCreated:             newMetricGoGoroutineCreated(mbc.Metrics.GoGoroutineCreated),
@@ -2275,15 +2428,58 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricProcessCPUTime:                 newMetricProcessCPUTime(mbc.Metrics.ProcessCPUTime),
 		metricProcessMemoryUsage:             newMetricProcessMemoryUsage(mbc.Metrics.ProcessMemoryUsage),
 		metricProcessMemoryVirtual:           newMetricProcessMemoryVirtual(mbc.Metrics.ProcessMemoryVirtual),
+		metricProcessThreadCount:             newMetricProcessThreadCount(mbc.Metrics.ProcessThreadCount),
 		metricProcessUnixFileDescriptorCount: newMetricProcessUnixFileDescriptorCount(mbc.Metrics.ProcessUnixFileDescriptorCount),
 		resourceAttributeIncludeFilter:       make(map[string]filter.Filter),
 		resourceAttributeExcludeFilter:       make(map[string]filter.Filter),
+	}
+	if mbc.ResourceAttributes.GoBuildExperiment.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["go.build.experiment"] = filter.CreateFilter(mbc.ResourceAttributes.GoBuildExperiment.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.GoBuildExperiment.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["go.build.experiment"] = filter.CreateFilter(mbc.ResourceAttributes.GoBuildExperiment.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.GoBuildVcsModified.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["go.build.vcs.modified"] = filter.CreateFilter(mbc.ResourceAttributes.GoBuildVcsModified.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.GoBuildVcsModified.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["go.build.vcs.modified"] = filter.CreateFilter(mbc.ResourceAttributes.GoBuildVcsModified.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.GoBuildVcsTime.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["go.build.vcs.time"] = filter.CreateFilter(mbc.ResourceAttributes.GoBuildVcsTime.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.GoBuildVcsTime.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["go.build.vcs.time"] = filter.CreateFilter(mbc.ResourceAttributes.GoBuildVcsTime.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.GoModulePath.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["go.module.path"] = filter.CreateFilter(mbc.ResourceAttributes.GoModulePath.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.GoModulePath.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["go.module.path"] = filter.CreateFilter(mbc.ResourceAttributes.GoModulePath.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.HostName.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["host.name"] = filter.CreateFilter(mbc.ResourceAttributes.HostName.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.HostName.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["host.name"] = filter.CreateFilter(mbc.ResourceAttributes.HostName.MetricsExclude)
 	}
 	if mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["process.executable.name"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude)
 	}
 	if mbc.ResourceAttributes.ProcessExecutableName.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["process.executable.name"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutableName.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ProcessExecutablePath.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["process.executable.path"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutablePath.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ProcessExecutablePath.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["process.executable.path"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutablePath.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ProcessOwner.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["process.owner"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessOwner.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ProcessOwner.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["process.owner"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessOwner.MetricsExclude)
 	}
 	if mbc.ResourceAttributes.ProcessPid.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["process.pid"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessPid.MetricsInclude)
@@ -2320,6 +2516,12 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	}
 	if mbc.ResourceAttributes.ServiceName.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["service.name"] = filter.CreateFilter(mbc.ResourceAttributes.ServiceName.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ServiceVersion.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["service.version"] = filter.CreateFilter(mbc.ResourceAttributes.ServiceVersion.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ServiceVersion.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["service.version"] = filter.CreateFilter(mbc.ResourceAttributes.ServiceVersion.MetricsExclude)
 	}
 	if mbc.ResourceAttributes.URLFull.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["url.full"] = filter.CreateFilter(mbc.ResourceAttributes.URLFull.MetricsInclude)
@@ -2405,6 +2607,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
 	mb.metricGoConfigGogc.emit(ils.Metrics())
 	mb.metricGoCPUTime.emit(ils.Metrics())
+	mb.metricGoDiscoverySource.emit(ils.Metrics())
 	mb.metricGoGoroutineBlockedCount.emit(ils.Metrics())
 	mb.metricGoGoroutineCount.emit(ils.Metrics())
 	mb.metricGoGoroutineCreated.emit(ils.Metrics())
@@ -2430,6 +2633,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricProcessCPUTime.emit(ils.Metrics())
 	mb.metricProcessMemoryUsage.emit(ils.Metrics())
 	mb.metricProcessMemoryVirtual.emit(ils.Metrics())
+	mb.metricProcessThreadCount.emit(ils.Metrics())
 	mb.metricProcessUnixFileDescriptorCount.emit(ils.Metrics())
 
 	for _, op := range options {
@@ -2470,6 +2674,11 @@ func (mb *MetricsBuilder) RecordGoConfigGogcDataPoint(ts pcommon.Timestamp, val 
 // RecordGoCPUTimeDataPoint adds a data point to go.cpu.time metric.
 func (mb *MetricsBuilder) RecordGoCPUTimeDataPoint(ts pcommon.Timestamp, val float64, goCPUStateAttributeValue AttributeGoCPUState) {
 	mb.metricGoCPUTime.recordDataPoint(mb.startTime, ts, val, goCPUStateAttributeValue.String())
+}
+
+// RecordGoDiscoverySourceDataPoint adds a data point to go.discovery.source metric.
+func (mb *MetricsBuilder) RecordGoDiscoverySourceDataPoint(ts pcommon.Timestamp, val int64, goScrapeSourceAttributeValue AttributeGoScrapeSource) {
+	mb.metricGoDiscoverySource.recordDataPoint(mb.startTime, ts, val, goScrapeSourceAttributeValue.String())
 }
 
 // RecordGoGoroutineBlockedCountDataPoint adds a data point to go.goroutine.blocked.count metric.
@@ -2595,6 +2804,11 @@ func (mb *MetricsBuilder) RecordProcessMemoryUsageDataPoint(ts pcommon.Timestamp
 // RecordProcessMemoryVirtualDataPoint adds a data point to process.memory.virtual metric.
 func (mb *MetricsBuilder) RecordProcessMemoryVirtualDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricProcessMemoryVirtual.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordProcessThreadCountDataPoint adds a data point to process.thread.count metric.
+func (mb *MetricsBuilder) RecordProcessThreadCountDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricProcessThreadCount.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordProcessUnixFileDescriptorCountDataPoint adds a data point to process.unix.file_descriptor.count metric.

@@ -68,6 +68,7 @@ func TestMetricsBuilder(t *testing.T) {
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
 			aggMap["go.cpu.time"] = mb.metricGoCPUTime.config.AggregationStrategy
+			aggMap["go.discovery.source"] = mb.metricGoDiscoverySource.config.AggregationStrategy
 			aggMap["go.goroutine.blocked.count"] = mb.metricGoGoroutineBlockedCount.config.AggregationStrategy
 			aggMap["go.goroutine.creator.count"] = mb.metricGoGoroutineCreatorCount.config.AggregationStrategy
 			aggMap["go.goroutine.state.count"] = mb.metricGoGoroutineStateCount.config.AggregationStrategy
@@ -92,6 +93,12 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordGoCPUTimeDataPoint(ts, 1, AttributeGoCPUStateGc)
 			if tt.name == "reaggregate_set" {
 				mb.RecordGoCPUTimeDataPoint(ts, 3, AttributeGoCPUStateIdle)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoDiscoverySourceDataPoint(ts, 1, AttributeGoScrapeSourceExpvar)
+			if tt.name == "reaggregate_set" {
+				mb.RecordGoDiscoverySourceDataPoint(ts, 3, AttributeGoScrapeSourceGoroutines)
 			}
 			defaultMetricsCount++
 			allMetricsCount++
@@ -194,22 +201,34 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordProcessMemoryVirtualDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordProcessThreadCountDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordProcessUnixFileDescriptorCountDataPoint(ts, 1)
 
 			rb := mb.NewResourceBuilder()
+			rb.SetGoBuildExperiment("go.build.experiment-val")
+			rb.SetGoBuildVcsModified("go.build.vcs.modified-val")
+			rb.SetGoBuildVcsTime("go.build.vcs.time-val")
+			rb.SetGoModulePath("go.module.path-val")
+			rb.SetHostName("host.name-val")
 			rb.SetProcessExecutableName("process.executable.name-val")
+			rb.SetProcessExecutablePath("process.executable.path-val")
+			rb.SetProcessOwner("process.owner-val")
 			rb.SetProcessPid(11)
 			rb.SetProcessRuntimeName("process.runtime.name-val")
 			rb.SetProcessRuntimeVersion("process.runtime.version-val")
 			rb.SetServerAddress("server.address-val")
 			rb.SetServiceInstanceID("service.instance.id-val")
 			rb.SetServiceName("service.name-val")
+			rb.SetServiceVersion("service.version-val")
 			rb.SetURLFull("url.full-val")
 			rb.SetVcsRefHeadRevision("vcs.ref.head.revision-val")
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
 				assert.Empty(t, mb.metricGoCPUTime.aggDataPoints)
+				assert.Empty(t, mb.metricGoDiscoverySource.aggDataPoints)
 				assert.Empty(t, mb.metricGoGoroutineBlockedCount.aggDataPoints)
 				assert.Empty(t, mb.metricGoGoroutineCreatorCount.aggDataPoints)
 				assert.Empty(t, mb.metricGoGoroutineStateCount.aggDataPoints)
@@ -301,6 +320,46 @@ func TestMetricsBuilder(t *testing.T) {
 							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
 						}
 						_, ok := dp.Attributes().Get("go.cpu.state")
+						assert.False(t, ok)
+					}
+				case "go.discovery.source":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["go.discovery.source"], "Found a duplicate in the metrics slice: go.discovery.source")
+						validatedMetrics["go.discovery.source"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "For a process found by host discovery, 1 for each source found on one of its ports and 0 for each not found; a process with no endpoint has only zeros and its process.* metrics.", mi.Description())
+						assert.Equal(t, "1", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						goScrapeSourceAttrVal, ok := dp.Attributes().Get("go.scrape.source")
+						assert.True(t, ok)
+						assert.Equal(t, "expvar", goScrapeSourceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["go.discovery.source"], "Found a duplicate in the metrics slice: go.discovery.source")
+						validatedMetrics["go.discovery.source"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "For a process found by host discovery, 1 for each source found on one of its ports and 0 for each not found; a process with no endpoint has only zeros and its process.* metrics.", mi.Description())
+						assert.Equal(t, "1", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["go.discovery.source"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("go.scrape.source")
 						assert.False(t, ok)
 					}
 				case "go.goroutine.blocked.count":
@@ -876,6 +935,20 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
 					assert.Equal(t, "The process's virtual memory size.", mi.Description())
 					assert.Equal(t, "By", mi.Unit())
+					assert.False(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "process.thread.count":
+					assert.False(t, validatedMetrics["process.thread.count"], "Found a duplicate in the metrics slice: process.thread.count")
+					validatedMetrics["process.thread.count"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Process threads count (discovered processes, from /proc).", mi.Description())
+					assert.Equal(t, "{thread}", mi.Unit())
 					assert.False(t, mi.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
 					dp := mi.Sum().DataPoints().At(0)

@@ -21,10 +21,59 @@ func NewResourceBuilder(rac ResourceAttributesConfig) *ResourceBuilder {
 	}
 }
 
+// SetGoBuildExperiment sets provided value as "go.build.experiment" attribute.
+func (rb *ResourceBuilder) SetGoBuildExperiment(val string) {
+	if rb.config.GoBuildExperiment.Enabled {
+		rb.res.Attributes().PutStr("go.build.experiment", val)
+	}
+}
+
+// SetGoBuildVcsModified sets provided value as "go.build.vcs.modified" attribute.
+func (rb *ResourceBuilder) SetGoBuildVcsModified(val string) {
+	if rb.config.GoBuildVcsModified.Enabled {
+		rb.res.Attributes().PutStr("go.build.vcs.modified", val)
+	}
+}
+
+// SetGoBuildVcsTime sets provided value as "go.build.vcs.time" attribute.
+func (rb *ResourceBuilder) SetGoBuildVcsTime(val string) {
+	if rb.config.GoBuildVcsTime.Enabled {
+		rb.res.Attributes().PutStr("go.build.vcs.time", val)
+	}
+}
+
+// SetGoModulePath sets provided value as "go.module.path" attribute.
+func (rb *ResourceBuilder) SetGoModulePath(val string) {
+	if rb.config.GoModulePath.Enabled {
+		rb.res.Attributes().PutStr("go.module.path", val)
+	}
+}
+
+// SetHostName sets provided value as "host.name" attribute.
+func (rb *ResourceBuilder) SetHostName(val string) {
+	if rb.config.HostName.Enabled {
+		rb.res.Attributes().PutStr("host.name", val)
+	}
+}
+
 // SetProcessExecutableName sets provided value as "process.executable.name" attribute.
 func (rb *ResourceBuilder) SetProcessExecutableName(val string) {
 	if rb.config.ProcessExecutableName.Enabled {
 		rb.res.Attributes().PutStr("process.executable.name", val)
+	}
+}
+
+// SetProcessExecutablePath sets provided value as "process.executable.path" attribute.
+func (rb *ResourceBuilder) SetProcessExecutablePath(val string) {
+	if rb.config.ProcessExecutablePath.Enabled {
+		rb.res.Attributes().PutStr("process.executable.path", val)
+	}
+}
+
+// SetProcessOwner sets provided value as "process.owner" attribute.
+func (rb *ResourceBuilder) SetProcessOwner(val string) {
+	if rb.config.ProcessOwner.Enabled {
+		rb.res.Attributes().PutStr("process.owner", val)
 	}
 }
 
@@ -67,6 +116,13 @@ func (rb *ResourceBuilder) SetServiceInstanceID(val string) {
 func (rb *ResourceBuilder) SetServiceName(val string) {
 	if rb.config.ServiceName.Enabled {
 		rb.res.Attributes().PutStr("service.name", val)
+	}
+}
+
+// SetServiceVersion sets provided value as "service.version" attribute.
+func (rb *ResourceBuilder) SetServiceVersion(val string) {
+	if rb.config.ServiceVersion.Enabled {
+		rb.res.Attributes().PutStr("service.version", val)
 	}
 }
 

@@ -13,13 +13,21 @@ func TestResourceBuilder(t *testing.T) {
 		t.Run(tt, func(t *testing.T) {
 			cfg := loadResourceAttributesConfig(t, tt)
 			rb := NewResourceBuilder(cfg)
+			rb.SetGoBuildExperiment("go.build.experiment-val")
+			rb.SetGoBuildVcsModified("go.build.vcs.modified-val")
+			rb.SetGoBuildVcsTime("go.build.vcs.time-val")
+			rb.SetGoModulePath("go.module.path-val")
+			rb.SetHostName("host.name-val")
 			rb.SetProcessExecutableName("process.executable.name-val")
+			rb.SetProcessExecutablePath("process.executable.path-val")
+			rb.SetProcessOwner("process.owner-val")
 			rb.SetProcessPid(11)
 			rb.SetProcessRuntimeName("process.runtime.name-val")
 			rb.SetProcessRuntimeVersion("process.runtime.version-val")
 			rb.SetServerAddress("server.address-val")
 			rb.SetServiceInstanceID("service.instance.id-val")
 			rb.SetServiceName("service.name-val")
+			rb.SetServiceVersion("service.version-val")
 			rb.SetURLFull("url.full-val")
 			rb.SetVcsRefHeadRevision("vcs.ref.head.revision-val")
 
@@ -28,19 +36,54 @@ func TestResourceBuilder(t *testing.T) {
 
 			switch tt {
 			case "default":
-				assert.Equal(t, 9, res.Attributes().Len())
+				assert.Equal(t, 17, res.Attributes().Len())
 			case "all_set":
-				assert.Equal(t, 9, res.Attributes().Len())
+				assert.Equal(t, 17, res.Attributes().Len())
 			case "none_set":
 				assert.Equal(t, 0, res.Attributes().Len())
 				return
 			default:
 				assert.Failf(t, "unexpected test case: %s", tt)
 			}
+			goBuildExperimentAttrVal, ok := res.Attributes().Get("go.build.experiment")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "go.build.experiment-val", goBuildExperimentAttrVal.Str())
+			}
+			goBuildVcsModifiedAttrVal, ok := res.Attributes().Get("go.build.vcs.modified")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "go.build.vcs.modified-val", goBuildVcsModifiedAttrVal.Str())
+			}
+			goBuildVcsTimeAttrVal, ok := res.Attributes().Get("go.build.vcs.time")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "go.build.vcs.time-val", goBuildVcsTimeAttrVal.Str())
+			}
+			goModulePathAttrVal, ok := res.Attributes().Get("go.module.path")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "go.module.path-val", goModulePathAttrVal.Str())
+			}
+			hostNameAttrVal, ok := res.Attributes().Get("host.name")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "host.name-val", hostNameAttrVal.Str())
+			}
 			processExecutableNameAttrVal, ok := res.Attributes().Get("process.executable.name")
 			assert.True(t, ok)
 			if ok {
 				assert.Equal(t, "process.executable.name-val", processExecutableNameAttrVal.Str())
+			}
+			processExecutablePathAttrVal, ok := res.Attributes().Get("process.executable.path")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "process.executable.path-val", processExecutablePathAttrVal.Str())
+			}
+			processOwnerAttrVal, ok := res.Attributes().Get("process.owner")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "process.owner-val", processOwnerAttrVal.Str())
 			}
 			processPidAttrVal, ok := res.Attributes().Get("process.pid")
 			assert.True(t, ok)
@@ -71,6 +114,11 @@ func TestResourceBuilder(t *testing.T) {
 			assert.True(t, ok)
 			if ok {
 				assert.Equal(t, "service.name-val", serviceNameAttrVal.Str())
+			}
+			serviceVersionAttrVal, ok := res.Attributes().Get("service.version")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "service.version-val", serviceVersionAttrVal.Str())
 			}
 			urlFullAttrVal, ok := res.Attributes().Get("url.full")
 			assert.True(t, ok)
