@@ -48,7 +48,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.listen, "listen", "127.0.0.1:6060", "address to serve on; port 0 picks one, printed as 'listening on ADDR'")
+	flag.StringVar(&o.listen, "listen", "127.0.0.1:6060", "address to serve on; port 0 picks one, printed as 'listening on ADDR'; none serves nothing")
 	flag.IntVar(&o.chanWaiters, "chan-waiters", 10, "goroutines blocked in a channel receive")
 	flag.IntVar(&o.selectWaiters, "select-waiters", 5, "goroutines blocked in a select")
 	flag.IntVar(&o.mutexWaiters, "mutex-waiters", 3, "goroutines blocked on a locked sync.Mutex")
@@ -146,6 +146,12 @@ func run(o options) error {
 	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 
+	if o.listen == "none" {
+		// A Go service with no HTTP endpoint at all.
+		fmt.Println("listening on none")
+		<-ctx.Done()
+		return nil
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err

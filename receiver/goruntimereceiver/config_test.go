@@ -41,6 +41,10 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::max_response_size" must be positive, got -1`},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::expvar::include" "("`},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2" and "targets::3" are both named "a:1"; give one a "name"`},
+		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::interval" must be positive, got 0s`},
+		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::include::executables" "("`},
+		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::include::ports": 70000 is not a TCP port`},
+		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::probe": "timeout", "max_ports_per_process", "max_per_scan" and "concurrency" must be positive`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -96,4 +100,25 @@ func TestTargetsConfig(t *testing.T) {
 	assert.Equal(t, defaultTargetTimeout, b.HTTP.Timeout, "targets get default timeouts")
 	assert.Equal(t, int64(defaultMaxResponseSize), b.MaxResponseSize)
 	assert.Equal(t, 15*time.Second, cfg.CollectionInterval, "the receiver's own fields still decode")
+}
+
+func TestDiscoveryConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "discovery").String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	d := cfg.Discovery
+	assert.True(t, d.Enabled)
+	assert.Equal(t, 10*time.Second, d.Interval)
+	assert.Equal(t, "/host/proc", d.ProcPath)
+	assert.Equal(t, DiscoveryFilter{Executables: []string{"checkout-.*"}, Users: []string{"app"}}, d.Include)
+	assert.Equal(t, DiscoveryFilter{Modules: []string{`example\.com/internal/.*`}, Ports: []int{5432}}, d.Exclude)
+	assert.Equal(t, defaultProbeTimeout, d.Probe.Timeout, "unset probe settings keep their defaults")
+	assert.Equal(t, 2*time.Minute, d.Goroutines.Interval, "goroutine dumps are never more frequent than scrapes")
+	assert.True(t, cfg.Self.Enabled)
+
+	assert.False(t, createDefaultConfig().(*Config).Discovery.Enabled, "discovery is opted into")
 }

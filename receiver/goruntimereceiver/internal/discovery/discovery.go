@@ -38,10 +38,6 @@ type Filter struct {
 	Ports []uint16
 }
 
-func (f Filter) empty() bool {
-	return len(f.Executables) == 0 && len(f.Modules) == 0 && len(f.Users) == 0 && len(f.Ports) == 0
-}
-
 // Settings configure discovery.
 type Settings struct {
 	// ProcRoot is the /proc tree to scan.

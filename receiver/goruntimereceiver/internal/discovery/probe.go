@@ -69,7 +69,7 @@ func (p *HTTPProber) Probe(ctx context.Context, addr netip.AddrPort) ProbeResult
 		{SourceExpvar, "/debug/vars", func(h http.Header, b []byte) bool {
 			return strings.HasPrefix(h.Get("Content-Type"), "application/json") && bytes.HasPrefix(bytes.TrimSpace(b), []byte("{"))
 		}},
-		{SourcePrometheus, "/metrics", func(h http.Header, b []byte) bool {
+		{SourcePrometheus, "/metrics", func(h http.Header, _ []byte) bool {
 			ct := h.Get("Content-Type")
 			return strings.HasPrefix(ct, "text/plain") || strings.HasPrefix(ct, "application/openmetrics-text")
 		}},
@@ -99,7 +99,7 @@ func (p *HTTPProber) get(ctx context.Context, url string) (int, http.Header, []b
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, probeBodyLimit))
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return resp.StatusCode, resp.Header, nil, nil

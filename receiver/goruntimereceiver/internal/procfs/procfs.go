@@ -32,7 +32,7 @@ func (p *FS) PIDs() ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (p *FS) readFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if p.buf == nil {
 		p.buf = make([]byte, 0, 4096)
 	}
@@ -223,7 +223,7 @@ func (p *FS) FDs(pid int, inodes []uint64) (count int, _ []uint64, _ error) {
 	if err != nil {
 		return 0, inodes, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
 		return 0, inodes, err
@@ -246,7 +246,7 @@ func (p *FS) CountFDs(pid int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	names, err := f.Readdirnames(-1)
 	return len(names), err
 }

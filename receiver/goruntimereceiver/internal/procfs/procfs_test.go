@@ -62,10 +62,10 @@ func TestOwnProcess(t *testing.T) {
 func TestListenersOfOwnSockets(t *testing.T) {
 	l4, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l4.Close()
+	defer func() { _ = l4.Close() }()
 	l6, err := net.Listen("tcp", ":0") // dual stack, shown in tcp6
 	require.NoError(t, err)
-	defer l6.Close()
+	defer func() { _ = l6.Close() }()
 
 	p := New("/proc")
 	listeners := map[uint64]netip.AddrPort{}

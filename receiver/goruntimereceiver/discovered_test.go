@@ -1,0 +1,67 @@
+package goruntimereceiver
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/discovery"
+)
+
+func TestServiceName(t *testing.T) {
+	for want, b := range map[string]discovery.BuildInfo{
+		"checkout": {PackagePath: "example.com/shop/cmd/checkout", ModulePath: "example.com/shop"},
+		"shop":     {ModulePath: "example.com/shop/v2"},
+		"api":      {PackagePath: "example.com/api/v3", ModulePath: "example.com/api/v3"},
+		"v2":       {PackagePath: "v2"},
+		"exe-name": {PackagePath: "command-line-arguments"},
+	} {
+		assert.Equal(t, want, serviceName(discovery.Process{ExeName: "exe-name", Build: b}), "%+v", b)
+	}
+}
+
+func TestMarkStaleFlagsEveryPoint(t *testing.T) {
+	rm := pmetric.NewResourceMetrics()
+	ms := rm.ScopeMetrics().AppendEmpty().Metrics()
+	ms.AppendEmpty().SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+	sum := ms.AppendEmpty().SetEmptySum().DataPoints()
+	sum.AppendEmpty().SetDoubleValue(2)
+	sum.AppendEmpty().SetDoubleValue(3)
+	ms.AppendEmpty().SetEmptyHistogram().DataPoints().AppendEmpty().SetCount(4)
+	ms.AppendEmpty().SetEmptyExponentialHistogram().DataPoints().AppendEmpty().SetCount(5)
+	ms.AppendEmpty().SetEmptySummary().DataPoints().AppendEmpty().SetCount(6)
+
+	ts := pcommon.Timestamp(42)
+	markStale(rm, ts)
+	n := 0
+	check := func(flags pmetric.DataPointFlags, at pcommon.Timestamp) {
+		n++
+		assert.True(t, flags.NoRecordedValue())
+		assert.Equal(t, ts, at)
+	}
+	for i := range ms.Len() {
+		m := ms.At(i)
+		switch m.Type() {
+		case pmetric.MetricTypeGauge:
+			p := m.Gauge().DataPoints().At(0)
+			check(p.Flags(), p.Timestamp())
+		case pmetric.MetricTypeSum:
+			for j := range m.Sum().DataPoints().Len() {
+				p := m.Sum().DataPoints().At(j)
+				check(p.Flags(), p.Timestamp())
+			}
+		case pmetric.MetricTypeHistogram:
+			p := m.Histogram().DataPoints().At(0)
+			check(p.Flags(), p.Timestamp())
+		case pmetric.MetricTypeExponentialHistogram:
+			p := m.ExponentialHistogram().DataPoints().At(0)
+			check(p.Flags(), p.Timestamp())
+		case pmetric.MetricTypeSummary:
+			p := m.Summary().DataPoints().At(0)
+			check(p.Flags(), p.Timestamp())
+		}
+	}
+	assert.Equal(t, 6, n)
+}
