@@ -18,7 +18,7 @@ all: build
 
 ## build: compile the distribution into bin/otelcol-goruntime
 build:
-	$(GO) build -trimpath -o $(BIN) ./distribution
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./distribution
 
 ## run: build if needed and start the collector with config/default.yaml
 run: build
@@ -68,6 +68,8 @@ test-deps:
 	@missing=; \
 	command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v victoria-metrics >/dev/null 2>&1 || missing="$$missing victoria-metrics"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	command -v perl >/dev/null 2>&1 || missing="$$missing perl-base"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages for the end-to-end tests:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -77,6 +77,10 @@ type DiscoveryConfig struct {
 	// HostName is the host.name of discovered processes; empty means the
 	// host's name.
 	HostName string `mapstructure:"host_name"`
+	// ServiceNameFrom says where a discovered process's service.name comes
+	// from: module (the main module path's last element), package (the
+	// main package's) or executable (the executable's file name).
+	ServiceNameFrom string `mapstructure:"service_name_from"`
 	// Include keeps only the processes matching every kind of rule it
 	// has, and probes only the ports it lists.
 	Include DiscoveryFilter `mapstructure:"include"`
@@ -92,6 +96,13 @@ type DiscoveryConfig struct {
 	// Goroutines configures the goroutine dumps of discovered endpoints.
 	Goroutines GoroutinesConfig `mapstructure:"goroutines"`
 }
+
+// Values of DiscoveryConfig.ServiceNameFrom.
+const (
+	serviceNameFromModule     = "module"
+	serviceNameFromPackage    = "package"
+	serviceNameFromExecutable = "executable"
+)
 
 // DiscoveryFilter matches discovered processes and ports. Patterns are
 // anchored regular expressions.
@@ -232,6 +243,9 @@ func (d *DiscoveryConfig) validate(collection time.Duration) []error {
 	var errs []error
 	if d.Interval <= 0 {
 		errs = append(errs, fmt.Errorf(`"discovery::interval" must be positive, got %s`, d.Interval))
+	}
+	if !slices.Contains([]string{serviceNameFromModule, serviceNameFromPackage, serviceNameFromExecutable}, d.ServiceNameFrom) {
+		errs = append(errs, fmt.Errorf(`"discovery::service_name_from" must be "module", "package" or "executable", got %q`, d.ServiceNameFrom))
 	}
 	if d.ProcPath == "" {
 		errs = append(errs, errors.New(`"discovery::proc_path" must not be empty`))

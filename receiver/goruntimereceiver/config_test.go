@@ -42,6 +42,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2::expvar::include" "("`},
 		{id: component.NewIDWithName(metadata.Type, "bad_targets"), wantErr: `"targets::2" and "targets::3" are both named "a:1"; give one a "name"`},
 		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::interval" must be positive, got 0s`},
+		{id: component.NewIDWithName(metadata.Type, "bad_service_name"), wantErr: `"discovery::service_name_from" must be "module", "package" or "executable", got "binary"`},
 		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::include::executables" "("`},
 		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::include::ports": 70000 is not a TCP port`},
 		{id: component.NewIDWithName(metadata.Type, "bad_discovery"), wantErr: `"discovery::probe": "timeout", "max_ports_per_process", "max_per_scan" and "concurrency" must be positive`},

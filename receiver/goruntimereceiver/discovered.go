@@ -221,7 +221,7 @@ func (h *hostDiscovery) targetsOf(dp *discoveredProcess) []*target.Target {
 		if !ok {
 			t = target.New(target.Settings{
 				Endpoint:          &url.URL{Scheme: "http", Host: ep.Addr.String()},
-				Name:              serviceName(dp.proc),
+				Name:              serviceName(dp.proc, h.cfg.ServiceNameFrom),
 				Sources:           ep.Sources,
 				MaxResponseSize:   h.cfg.MaxResponseSize,
 				GoroutineInterval: h.cfg.Goroutines.Interval,
@@ -265,7 +265,7 @@ func (h *hostDiscovery) record(dp *discoveredProcess, u discovery.Usage, ts pcom
 	}
 
 	rb := mb.NewResourceBuilder()
-	rb.SetServiceName(serviceName(p))
+	rb.SetServiceName(serviceName(p, h.cfg.ServiceNameFrom))
 	if v := p.Build.ModuleVersion; v != "" && v != "(devel)" {
 		rb.SetServiceVersion(v)
 	}
@@ -378,14 +378,17 @@ func staleNumbers(dps pmetric.NumberDataPointSlice, flags pmetric.DataPointFlags
 	}
 }
 
-// serviceName is the last element of the main package's path (which is the
-// main module's path for a binary built from its module's root, and tells
-// apart the binaries of a module with several), or the executable's name
-// for a binary built from files.
-func serviceName(p discovery.Process) string {
-	mp := p.Build.PackagePath
-	if mp == "" {
-		mp = p.Build.ModulePath
+// serviceName names a discovered process: by default the last element of
+// its main module's path (binaries of one module share it and differ in
+// process.executable.name), or of its main package's path, or its
+// executable's name; a binary built from files has only the last.
+func serviceName(p discovery.Process, from string) string {
+	mp := p.Build.ModulePath
+	switch from {
+	case serviceNameFromExecutable:
+		mp = ""
+	case serviceNameFromPackage:
+		mp = p.Build.PackagePath
 	}
 	if mp == "" || mp == "command-line-arguments" {
 		return p.ExeName

@@ -11,14 +11,21 @@ import (
 )
 
 func TestServiceName(t *testing.T) {
-	for want, b := range map[string]discovery.BuildInfo{
-		"checkout": {PackagePath: "example.com/shop/cmd/checkout", ModulePath: "example.com/shop"},
-		"shop":     {ModulePath: "example.com/shop/v2"},
-		"api":      {PackagePath: "example.com/api/v3", ModulePath: "example.com/api/v3"},
-		"v2":       {PackagePath: "v2"},
-		"exe-name": {PackagePath: "command-line-arguments"},
+	shop := discovery.BuildInfo{PackagePath: "example.com/shop/cmd/checkout", ModulePath: "example.com/shop"}
+	for _, tc := range []struct {
+		from, want string
+		b          discovery.BuildInfo
+	}{
+		{serviceNameFromModule, "shop", shop},
+		{serviceNameFromPackage, "checkout", shop},
+		{serviceNameFromExecutable, "exe-name", shop},
+		{serviceNameFromModule, "shop", discovery.BuildInfo{ModulePath: "example.com/shop/v2"}},
+		{serviceNameFromPackage, "api", discovery.BuildInfo{PackagePath: "example.com/api/v3", ModulePath: "example.com/api/v3"}},
+		{serviceNameFromPackage, "v2", discovery.BuildInfo{PackagePath: "v2"}},
+		{serviceNameFromPackage, "exe-name", discovery.BuildInfo{PackagePath: "command-line-arguments"}},
+		{serviceNameFromModule, "exe-name", discovery.BuildInfo{PackagePath: "command-line-arguments"}},
 	} {
-		assert.Equal(t, want, serviceName(discovery.Process{ExeName: "exe-name", Build: b}), "%+v", b)
+		assert.Equal(t, tc.want, serviceName(discovery.Process{ExeName: "exe-name", Build: tc.b}, tc.from), "%+v", tc)
 	}
 }
 

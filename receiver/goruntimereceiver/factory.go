@@ -33,8 +33,9 @@ func createDefaultConfig() component.Config {
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		Self:                 SelfConfig{Enabled: true},
 		Discovery: DiscoveryConfig{
-			Interval: defaultDiscoveryInterval,
-			ProcPath: "/proc",
+			Interval:        defaultDiscoveryInterval,
+			ProcPath:        "/proc",
+			ServiceNameFrom: serviceNameFromModule,
 			Probe: ProbeConfig{
 				Timeout:            defaultProbeTimeout,
 				MaxPortsPerProcess: 16,

@@ -52,8 +52,9 @@ func collectorBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "otelcol-goruntime")
-		cmd := exec.Command("go", "build", "-o", binPath, "./distribution")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "./distribution")
 		cmd.Dir = repoRoot
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build: static
 		if out, err := cmd.CombinedOutput(); err != nil {
 			errBuild = fmt.Errorf("go build ./distribution: %w\n%s", err, out)
 		}

@@ -36,8 +36,16 @@ func TestDefaultConfigEndToEnd(t *testing.T) {
 	})
 	var before []vectorSample
 	waitFor(t, 30*time.Second, "first scrape stored", func() error {
-		before = query[vectorSample](t, apiAddr, "go_goroutine_count", nil)
+		before = query[vectorSample](t, apiAddr, selfOnly("go_goroutine_count"), nil)
 		if len(before) == 0 {
+			return errNoData
+		}
+		return nil
+	})
+
+	// The default job also discovers the host's Go processes.
+	waitFor(t, 30*time.Second, "a discovered process stored", func() error {
+		if len(query[vectorSample](t, apiAddr, `target_info{host_name!="", process_runtime_name="go"}`, nil)) == 0 {
 			return errNoData
 		}
 		return nil
@@ -54,7 +62,7 @@ func TestDefaultConfigEndToEnd(t *testing.T) {
 	if n := value(t, s.Value); n < 5 || n > 10000 {
 		t.Errorf("go_goroutine_count = %v, not a collector's goroutine count", n)
 	}
-	mem := query[vectorSample](t, apiAddr, "go_memory_used_bytes", nil)
+	mem := query[vectorSample](t, apiAddr, selfOnly("go_memory_used_bytes"), nil)
 	byType := map[string]float64{}
 	for _, m := range mem {
 		byType[m.Metric["go_memory_type"]] = value(t, m.Value)
@@ -111,6 +119,12 @@ func TestDefaultConfigEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// selfOnly selects the collector's own series of metric: discovered
+// processes have instance HOST:PID, the collector its instance ID.
+func selfOnly(metric string) string {
+	return metric + `{instance!~".+:[0-9]+"}`
 }
 
 // rawSamples returns every stored go_goroutine_count sample of the last

@@ -125,7 +125,9 @@ func find(res Result, pid int) (Process, bool) {
 func TestPassFindsGoProcessesOnly(t *testing.T) {
 	goCmd, port := goChild(t, "expvar")
 	sleepCmd, _ := child(t, exec.Command("sleep", "60"))
-	perlCmd, perlPort := child(t, exec.Command("perl", "-MIO::Socket::INET", "-e",
+	perl, err := exec.LookPath("perl")
+	require.NoError(t, err, "perl (a process that is not Go) is needed: apt-get install -y perl-base")
+	perlCmd, perlPort := child(t, exec.Command(perl, "-MIO::Socket::INET", "-e",
 		`$|=1; my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 5) or die; print $s->sockport, "\n"; while (my $c = $s->accept) { close $c }`))
 	require.NotEmpty(t, perlPort)
 
