@@ -238,8 +238,13 @@ func (d *Discoverer) Pass(ctx context.Context) (Result, error) {
 		}
 		e.proc.PortsUnread = false
 		if listeners == nil {
+			// Only listeners, from the kernel; /proc/net/tcp (every
+			// connection of the host as text) where netlink is closed.
 			listeners = map[uint64]netip.AddrPort{}
-			_ = d.fs.Listeners(d.self, listeners)
+			if err := procfs.ListenersDiag(listeners); err != nil {
+				clear(listeners)
+				_ = d.fs.Listeners(d.self, listeners)
+			}
 		}
 		for _, ino := range inodes {
 			addr, ok := listeners[ino]

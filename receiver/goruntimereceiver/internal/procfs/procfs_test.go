@@ -1,11 +1,13 @@
 package procfs
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"os"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -162,6 +164,46 @@ func FuzzParseNetTCP(f *testing.F) {
 	f.Add([]byte("h\n   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 0 0 0 0 0 5555\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = ParseNetTCP(b, func(l Listener) {
+			if !l.Addr.IsValid() {
+				t.Fatalf("invalid address reported: %v", l)
+			}
+		})
+	})
+}
+
+func TestListenersDiagMatchesProcNetTCP(t *testing.T) {
+	l4, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = l4.Close() }()
+	l6, err := net.Listen("tcp", ":0")
+	require.NoError(t, err)
+	defer func() { _ = l6.Close() }()
+
+	fromProc := map[uint64]netip.AddrPort{}
+	require.NoError(t, New("/proc").Listeners(os.Getpid(), fromProc))
+	fromDiag := map[uint64]netip.AddrPort{}
+	require.NoError(t, ListenersDiag(fromDiag))
+	assert.Equal(t, fromProc, fromDiag)
+	var addrs []netip.AddrPort
+	for _, a := range fromDiag {
+		addrs = append(addrs, a)
+	}
+	assert.Contains(t, addrs, netip.MustParseAddrPort(l4.Addr().String()))
+}
+
+func FuzzParseDiag(f *testing.F) {
+	msg := make([]byte, nlmsgHdrLen+inetDiagMsgLen)
+	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
+	binary.NativeEndian.PutUint16(msg[4:], sockDiagByFamily)
+	msg[nlmsgHdrLen] = syscall.AF_INET
+	msg[nlmsgHdrLen+1] = tcpListenState
+	f.Add(msg)
+	done := make([]byte, nlmsgHdrLen+4)
+	binary.NativeEndian.PutUint32(done[0:], uint32(len(done)))
+	binary.NativeEndian.PutUint16(done[4:], syscall.NLMSG_DONE)
+	f.Add(append(msg, done...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = ParseDiag(b, func(l Listener) {
 			if !l.Addr.IsValid() {
 				t.Fatalf("invalid address reported: %v", l)
 			}
