@@ -7,12 +7,12 @@ BIN      := bin/otelcol-goruntime
 MODULE   := github.com/otelcol-goruntime/otelcol-goruntime
 COMPONENTS := receiver/goruntimereceiver processor/tenantprocessor exporter/tsdbexporter
 # Hand-written Go files: generated ones are left exactly as the generators write them.
-GOFILES   = $(shell git ls-files -co --exclude-standard '*.go' | grep -v '/generated_' | grep -v '^distribution/')
+GOFILES   = $(shell git ls-files -co --exclude-standard '*.go' | grep -v '/generated_' | grep -v '^distribution/' | grep -v '^bench/agent/reference/')
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 
-.PHONY: all run demo build generate tidy fmt check lint test test-deps unit e2e fuzz bench bench-contrib clean
+.PHONY: all run demo build generate tidy fmt check lint test test-deps unit e2e fuzz bench bench-contrib bench-agent clean
 
 all: build
 
@@ -40,6 +40,8 @@ generate:
 	@for c in $(COMPONENTS); do echo "mdatagen $$c"; $(TOOL) mdatagen $$c/metadata.yaml || exit 1; done
 	$(TOOL) builder --skip-compilation --skip-get-modules --config builder-config.yaml
 	$(TOOL) goimports -local $(MODULE) -w distribution/*.go
+	cd bench/agent && $(GO) tool -modfile=../../tools.mod builder --skip-compilation --skip-get-modules --config builder-config.yaml
+	$(TOOL) goimports -w bench/agent/reference/*.go
 
 ## tidy: tidy go.mod (tools.mod is changed only by `go get -modfile=tools.mod -tool`)
 tidy:
@@ -108,5 +110,11 @@ bench-contrib:
 	cd bench/contribreceiver && $(GO) test -run '^$$' -bench ScrapeCPU -benchtime 300x -count 6 . | tee ../../bench-contrib.out
 	$(GO) tool -modfile=tools.mod benchstat bench-contrib.out
 
+## bench-agent: the whole agent against a reference collector from upstream components (docs/BENCHMARKS.md)
+bench-agent: build
+	@command -v victoria-metrics >/dev/null 2>&1 || $(MAKE) --no-print-directory test-deps
+	cd bench/agent && $(GO) build -o bin/otelcol-reference ./reference && $(GO) build -o bin/targets ./targets && $(GO) build -o bin/harness ./harness
+	cd bench/agent && ./bin/harness -targets 200 -warmup 20s -measure 60s -names-dir bin | tee ../../bench-agent.out
+
 clean:
-	rm -rf bin bench.out bench-contrib.out
+	rm -rf bin bench.out bench-contrib.out bench-agent.out bench/agent/bin

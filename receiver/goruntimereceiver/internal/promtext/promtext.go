@@ -27,6 +27,8 @@ type Families struct {
 	byName map[string]*dto.MetricFamily
 	// byRuntime maps a runtime/metrics name to the family that carries it.
 	byRuntime map[string]*dto.MetricFamily
+	// source maps a family's name to the runtime/metrics name it carries.
+	source map[string]string
 	// GoVersion is go_info's version label, when served.
 	GoVersion string
 }
@@ -93,7 +95,7 @@ func Parse(r io.Reader, contentType string, maxBytes int64) (*Families, error) {
 		}
 	}
 	dec := expfmt.NewDecoder(bytes.NewReader(body), format)
-	f := &Families{byName: map[string]*dto.MetricFamily{}, byRuntime: map[string]*dto.MetricFamily{}}
+	f := &Families{byName: map[string]*dto.MetricFamily{}, byRuntime: map[string]*dto.MetricFamily{}, source: map[string]string{}}
 	for {
 		mf := &dto.MetricFamily{}
 		err := dec.Decode(mf)
@@ -132,6 +134,7 @@ func (f *Families) add(mf *dto.MetricFamily) {
 	if src == "" || len(mf.GetMetric()) != 1 {
 		return
 	}
+	f.source[name] = src
 	// Where two families name one source (a memstats family "Equals to" a
 	// runtime metric that has its own family), the values agree; the one
 	// kept must not depend on the order a decoder yields families in: the
@@ -148,6 +151,13 @@ func preferred(a, b *dto.MetricFamily) bool {
 		return da
 	}
 	return a.GetName() < b.GetName()
+}
+
+// Source returns the runtime/metrics name family name carries, if it
+// carries one.
+func (f *Families) Source(name string) (string, bool) {
+	s, ok := f.source[name]
+	return s, ok
 }
 
 // Family returns a family by name.

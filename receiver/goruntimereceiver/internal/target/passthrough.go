@@ -7,16 +7,40 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/model"
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
 )
 
-// passThrough appends the /metrics families that include keeps, under
-// their own names: counters as cumulative sums, gauges and untyped as
-// gauges, histograms with their buckets and sum, summaries with their
-// quantiles. Labels become data point attributes.
+// modelFamilies are families outside go_* whose values the model carries.
+var modelFamilies = map[string]bool{
+	"go_info":                       true, // process.runtime.version
+	"process_start_time_seconds":    true, // the series' start time
+	"process_cpu_seconds_total":     true,
+	"process_resident_memory_bytes": true,
+	"process_virtual_memory_bytes":  true,
+	"process_open_fds":              true,
+}
+
+// modelSources are the runtime/metrics names the model reads.
+var modelSources = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range model.RuntimeNames {
+		m[n] = true
+	}
+	return m
+}()
+
+// passThrough appends the /metrics families that include keeps and the
+// model does not already carry, under their own names: counters as
+// cumulative sums, gauges and untyped as gauges, histograms with their
+// buckets and sum, summaries with their quantiles. Labels become data
+// point attributes.
 func passThrough(ms pmetric.MetricSlice, f *promtext.Families, include []*regexp.Regexp, start, ts pcommon.Timestamp) {
 	for _, name := range f.Names() {
-		if !matchAny(include, name) {
+		if !matchAny(include, name) || modelFamilies[name] {
+			continue
+		}
+		if src, ok := f.Source(name); ok && modelSources[src] {
 			continue
 		}
 		mf, _ := f.Family(name)

@@ -164,3 +164,30 @@ func TestSourceStopsAnswering(t *testing.T) {
 	assert.Equal(t, int64(1), upBySource(md)["expvar"])
 	assert.Equal(t, []string{SourceExpvar}, tg.ActiveSources())
 }
+
+// TestIncludeSkipsWhatTheModelCarries: a pattern that matches every family
+// passes on only those the model does not already carry, so no value is
+// stored twice under two names.
+func TestIncludeSkipsWhatTheModelCarries(t *testing.T) {
+	fixture, err := os.ReadFile(filepath.Join("..", "promtext", "testdata", "go1.26-runtime-metrics.txt"))
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(fixture) }))
+	tg, _ := newTarget(t, mux)
+	tg.s.Sources = []string{SourcePrometheus}
+	tg.s.PrometheusInclude = compile(t, ".*")
+	md, err := tg.Scrape(context.Background(), time.Now())
+	require.NoError(t, err)
+	ms := names(md)
+	for _, carried := range []string{
+		"go_gc_heap_allocs_bytes_total", // Sourced from /gc/heap/allocs:bytes
+		"go_memstats_heap_alloc_bytes",  // Equals to /memory/classes/heap/objects:bytes
+		"go_goroutines", "go_sched_latencies_seconds", "go_info", "process_cpu_seconds_total",
+	} {
+		assert.NotContains(t, ms, carried)
+	}
+	for _, passed := range []string{"go_sync_mutex_wait_total_seconds_total", "go_gc_heap_allocs_by_size_bytes", "go_gc_duration_seconds"} {
+		assert.Contains(t, ms, passed)
+	}
+	assert.Contains(t, ms, "go.memory.allocated")
+}

@@ -1,0 +1,444 @@
+// Command harness runs the agent benchmark: the same job (N client_golang
+// targets with every runtime metric, scraped every second, remote-written
+// into a local VictoriaMetrics) done by a reference collector built from
+// upstream components and by otelcol-goruntime, one after the other on
+// this machine, and reports each one's CPU, peak RSS, export failures and
+// what reached the store. See docs/BENCHMARKS.md.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	targets                int
+	warmup, measure        time.Duration
+	ours, reference, vmBin string
+	targetsBin             string
+	namesDir               string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.targets, "targets", 200, "scrape targets")
+	flag.DurationVar(&o.warmup, "warmup", 20*time.Second, "time before measuring")
+	flag.DurationVar(&o.measure, "measure", 60*time.Second, "measured time")
+	flag.StringVar(&o.ours, "ours", "../../bin/otelcol-goruntime", "otelcol-goruntime binary")
+	flag.StringVar(&o.reference, "reference", "bin/otelcol-reference", "reference collector binary")
+	flag.StringVar(&o.targetsBin, "targets-bin", "bin/targets", "targets binary")
+	flag.StringVar(&o.vmBin, "victoria-metrics", "victoria-metrics", "VictoriaMetrics binary (Debian package victoria-metrics)")
+	flag.StringVar(&o.namesDir, "names-dir", "", "write each collector's stored metric names to DIR/<collector>.names")
+	flag.Parse()
+	if err := run(o); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// result is one collector's run.
+type result struct {
+	name         string
+	cpuCores     float64
+	peakRSSMiB   float64
+	sentPoints   float64
+	failedPoints float64
+	rowsInserted float64
+	series       float64
+	names        float64
+	info         map[string]float64
+}
+
+func run(o options) error {
+	tg := exec.Command(o.targetsBin, "-n", strconv.Itoa(o.targets))
+	out, err := tg.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := tg.Start(); err != nil {
+		return fmt.Errorf("targets: %w", err)
+	}
+	defer func() { _ = tg.Process.Kill(); _ = tg.Wait() }()
+	var addrs []string
+	for s := bufio.NewScanner(out); s.Scan() && s.Text() != "ready"; {
+		addrs = append(addrs, s.Text())
+	}
+	if len(addrs) != o.targets {
+		return fmt.Errorf("targets: %d addresses, want %d", len(addrs), o.targets)
+	}
+
+	var results []result
+	for _, c := range []struct {
+		name, bin string
+		config    func(vm, telemetry string) string
+		info      map[string]string
+	}{
+		{"reference (contrib prometheus receiver + prometheusremotewrite)", o.reference, func(vm, tel string) string { return referenceConfig(addrs, vm, tel) }, referenceInfo},
+		{"otelcol-goruntime (go_runtime + tsdb remote write)", o.ours, func(vm, tel string) string { return oursConfig(addrs, vm, tel, false) }, oursInfo},
+		{"otelcol-goruntime-all (the same, passing on every go_* family outside the model)", o.ours, func(vm, tel string) string { return oursConfig(addrs, vm, tel, true) }, oursInfo},
+	} {
+		r, err := measure(o, c.name, c.bin, c.config, c.info)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		results = append(results, r)
+	}
+	report(o, results)
+	return nil
+}
+
+// Runtime information per target, by PromQL over what reached the store:
+// each query counts the targets that have it.
+var (
+	referenceInfo = map[string]string{
+		"goroutines":          `count(count by (instance) (go_goroutines))`,
+		"goroutines by state": `count(count by (instance) (go_sched_goroutines_running_goroutines))`,
+		"heap objects bytes":  `count(count by (instance) (go_memstats_heap_alloc_bytes))`,
+		"GC cycles":           `count(count by (instance) ({__name__=~"go_gc_cycles(_total)?_gc_cycles(_total)?"}))`,
+		"GC pause histogram":  `count(count by (instance) (go_sched_pauses_total_gc_seconds_bucket))`,
+		"scheduler latency":   `count(count by (instance) (go_sched_latencies_seconds_bucket))`,
+		"process CPU":         `count(count by (instance) ({__name__=~"process_cpu_seconds(_total)*"}))`,
+	}
+	oursInfo = map[string]string{
+		"goroutines":          `count(count by (instance) (go_goroutine_count))`,
+		"goroutines by state": `count(count by (instance) (go_goroutine_state_count))`,
+		"heap objects bytes":  `count(count by (instance) (go_memory_class_used_bytes{go_memory_class="heap.objects"}))`,
+		"GC cycles":           `count(count by (instance) (go_memory_gc_cycles_total))`,
+		"GC pause histogram":  `count(count by (instance) (go_memory_gc_pause_duration_seconds_bucket))`,
+		"scheduler latency":   `count(count by (instance) (go_schedule_duration_seconds_bucket))`,
+		"process CPU":         `count(count by (instance) (process_cpu_time_seconds_total))`,
+	}
+)
+
+func measure(o options, name, bin string, config func(vm, telemetry string) string, info map[string]string) (result, error) {
+	r := result{name: name, info: map[string]float64{}}
+	dir, err := os.MkdirTemp("", "agent-bench")
+	if err != nil {
+		return r, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+
+	vmAddr := freeAddr()
+	vm := exec.Command(o.vmBin, "-httpListenAddr="+vmAddr, "-storageDataPath="+filepath.Join(dir, "vm"), "-retentionPeriod=1d", "-search.latencyOffset=1s")
+	vm.Stdout, vm.Stderr = io.Discard, io.Discard
+	if err := vm.Start(); err != nil {
+		return r, fmt.Errorf("victoria-metrics: %w (install: apt-get install -y victoria-metrics)", err)
+	}
+	defer func() { _ = vm.Process.Signal(syscall.SIGTERM); _ = vm.Wait() }()
+	if err := waitHTTP("http://"+vmAddr+"/health", 30*time.Second); err != nil {
+		return r, err
+	}
+
+	telemetry := freeAddr()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(config(vmAddr, telemetry)), 0o600); err != nil {
+		return r, err
+	}
+	col := exec.Command(bin, "--config", cfg)
+	logFile, err := os.Create(filepath.Join(dir, "collector.log"))
+	if err != nil {
+		return r, err
+	}
+	col.Stdout, col.Stderr = logFile, logFile
+	if err := col.Start(); err != nil {
+		return r, err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = col.Process.Kill()
+			_ = col.Wait()
+		}
+	}()
+	log.Printf("%s: warming up %s", name, o.warmup)
+	time.Sleep(o.warmup)
+	if col.ProcessState != nil {
+		return r, errors.New("the collector exited")
+	}
+	startCPU, err := cpuTicks(col.Process.Pid)
+	if err != nil {
+		return r, err
+	}
+	startRows, _ := vmMetric(vmAddr, `vm_rows_inserted_total{type="promremotewrite"}`)
+	startSent, startFailed := exportCounters(telemetry)
+	log.Printf("%s: measuring %s", name, o.measure)
+	time.Sleep(o.measure)
+	endCPU, err := cpuTicks(col.Process.Pid)
+	if err != nil {
+		return r, err
+	}
+	endRows, _ := vmMetric(vmAddr, `vm_rows_inserted_total{type="promremotewrite"}`)
+	endSent, endFailed := exportCounters(telemetry)
+	r.cpuCores = float64(endCPU-startCPU) / 100 / o.measure.Seconds()
+	r.peakRSSMiB, err = peakRSS(col.Process.Pid)
+	if err != nil {
+		return r, err
+	}
+	r.sentPoints = (endSent - startSent) / o.measure.Seconds()
+	r.failedPoints = endFailed - startFailed
+	r.rowsInserted = (endRows - startRows) / o.measure.Seconds()
+
+	// Read the store while the collector runs: a stopping collector may
+	// end its series with staleness markers.
+	_, _ = http.Get("http://" + vmAddr + "/internal/force_flush") //nolint:noctx,gosec // local peer
+	time.Sleep(2 * time.Second)
+	r.series, _ = vmQuery(vmAddr, `count({__name__!=""})`)
+	r.names, _ = vmQuery(vmAddr, `count(count by (__name__) ({__name__!=""}))`)
+	for k, q := range info {
+		r.info[k], _ = vmQuery(vmAddr, q)
+	}
+	if o.namesDir != "" {
+		if err := saveNames(vmAddr, filepath.Join(o.namesDir, strings.Fields(name)[0]+".names")); err != nil {
+			return r, err
+		}
+	}
+	_ = col.Process.Signal(syscall.SIGTERM)
+	_ = col.Wait()
+	stopped = true
+	return r, nil
+}
+
+func report(o options, rs []result) {
+	ref := rs[0]
+	fmt.Printf("\n%d targets, 1 s interval, %s measured after %s warm-up\n\n", o.targets, o.measure, o.warmup)
+	fmt.Println("| collector | CPU (cores) | peak RSS (MiB) | points sent/s | store rows/s | export failures | series in store | metric names |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, r := range rs {
+		fmt.Printf("| %s | %.3f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", r.name, r.cpuCores, r.peakRSSMiB, r.sentPoints, r.rowsInserted, r.failedPoints, r.series, r.names)
+	}
+	fmt.Println()
+	for _, r := range rs[1:] {
+		fmt.Printf("%s / reference: CPU %.2fx, peak RSS %.2fx (budget: at most 0.50x each)\n", strings.Fields(r.name)[0], r.cpuCores/ref.cpuCores, r.peakRSSMiB/ref.peakRSSMiB)
+	}
+	fmt.Println("\n| runtime information (targets that have it) | reference | otelcol-goruntime | otelcol-goruntime-all |")
+	fmt.Println("|---|---|---|---|")
+	for _, k := range []string{"goroutines", "goroutines by state", "heap objects bytes", "GC cycles", "GC pause histogram", "scheduler latency", "process CPU"} {
+		fmt.Printf("| %s | %.0f | %.0f | %.0f |\n", k, ref.info[k], rs[1].info[k], rs[2].info[k])
+	}
+}
+
+func referenceConfig(addrs []string, vm, telemetry string) string {
+	host, port, _ := net.SplitHostPort(telemetry)
+	quoted := make([]string, len(addrs))
+	for i, a := range addrs {
+		quoted[i] = strconv.Quote(a)
+	}
+	return fmt.Sprintf(`receivers:
+  prometheus:
+    config:
+      scrape_configs:
+        - job_name: go
+          scrape_interval: 1s
+          scrape_timeout: 1s
+          static_configs:
+            - targets: [%s]
+processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_mib: 1024
+  batch:
+    timeout: 1s
+    send_batch_size: 8192
+exporters:
+  prometheusremotewrite:
+    endpoint: http://%s/api/v1/write
+    timeout: 5s
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: %s
+                port: %s
+  pipelines:
+    metrics:
+      receivers: [prometheus]
+      processors: [memory_limiter, batch]
+      exporters: [prometheusremotewrite]
+`, strings.Join(quoted, ", "), vm, host, port)
+}
+
+func oursConfig(addrs []string, vm, telemetry string, all bool) string {
+	host, port, _ := net.SplitHostPort(telemetry)
+	var targets strings.Builder
+	for _, a := range addrs {
+		fmt.Fprintf(&targets, "      - endpoint: http://%s\n        sources: [prometheus]\n", a)
+		if all {
+			targets.WriteString("        prometheus:\n          include: [\"go_.*\"]\n")
+		}
+	}
+	return fmt.Sprintf(`receivers:
+  go_runtime:
+    collection_interval: 1s
+    self:
+      enabled: false
+    targets:
+%sprocessors:
+  memory_limiter:
+    check_interval: 1s
+    limit_mib: 1024
+  batch:
+    timeout: 1s
+    send_batch_size: 8192
+exporters:
+  tsdb:
+    remote_write:
+      http:
+        endpoint: http://%s/api/v1/write
+        timeout: 5s
+      native_histograms: false
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: %s
+                port: %s
+  pipelines:
+    metrics:
+      receivers: [go_runtime]
+      processors: [memory_limiter, batch]
+      exporters: [tsdb]
+`, targets.String(), vm, host, port)
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().String()
+}
+
+func waitHTTP(u string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(u) //nolint:noctx,gosec // local peer
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("%s: not up within %s", u, within)
+}
+
+// cpuTicks is a process's user plus system time in clock ticks.
+func cpuTicks(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	s, err2 := strconv.ParseUint(f[12], 10, 64)
+	return u + s, errors.Join(err1, err2)
+}
+
+// peakRSS is a process's peak resident set (VmHWM) in MiB.
+func peakRSS(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, errors.New("no VmHWM")
+}
+
+// promLines reads a Prometheus text exposition and sums the samples of
+// each family whose name and labels start with prefix.
+func promSum(u, prefix string) float64 {
+	resp, err := http.Get(u) //nolint:noctx,gosec // local peer
+	if err != nil {
+		return 0
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sum := 0.0
+	for s := bufio.NewScanner(resp.Body); s.Scan(); {
+		line := s.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
+
+func vmMetric(addr, prefix string) (float64, error) {
+	return promSum("http://"+addr+"/metrics", prefix), nil
+}
+
+// exportCounters reads the collector's own counts of points sent and
+// points that failed to send.
+func exportCounters(telemetry string) (sent, failed float64) {
+	u := "http://" + telemetry + "/metrics"
+	return promSum(u, "otelcol_exporter_sent_metric_points"), promSum(u, "otelcol_exporter_send_failed_metric_points")
+}
+
+func vmQuery(addr, q string) (float64, error) {
+	resp, err := http.Get("http://" + addr + "/api/v1/query?" + url.Values{"query": {q}}.Encode()) //nolint:noctx,gosec // local peer
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return 0, err
+	}
+	if len(r.Data.Result) == 0 {
+		return 0, nil
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	return strconv.ParseFloat(s, 64)
+}
+
+// saveNames writes the metric names in the store, one per line.
+func saveNames(addr, file string) error {
+	resp, err := http.Get("http://" + addr + "/api/v1/label/__name__/values") //nolint:noctx,gosec // local peer
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var r struct {
+		Data []string `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return err
+	}
+	return os.WriteFile(file, []byte(strings.Join(r.Data, "\n")+"\n"), 0o644) //nolint:gosec // a report
+}
