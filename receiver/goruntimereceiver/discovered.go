@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -35,6 +36,9 @@ type hostDiscovery struct {
 	fs     *procfs.FS // read by scrapes; the Discoverer has its own
 	host   string
 	client *http.Client
+	// static are the addresses of the configured targets: a discovered
+	// endpoint at one of them is left to its target, not scraped twice.
+	static map[netip.AddrPort]bool
 
 	mu     sync.Mutex
 	latest []discovery.Process
@@ -55,7 +59,7 @@ type discoveredProcess struct {
 	last    pmetric.ResourceMetrics   // what was sent last, to mark stale
 }
 
-func newHostDiscovery(cfg DiscoveryConfig, mbc metadata.MetricsBuilderConfig, set receiver.Settings) (*hostDiscovery, error) {
+func newHostDiscovery(cfg DiscoveryConfig, targets []TargetConfig, mbc metadata.MetricsBuilderConfig, set receiver.Settings) (*hostDiscovery, error) {
 	rx := anchored
 	ports := func(ps []int) []uint16 {
 		out := make([]uint16, 0, len(ps))
@@ -91,9 +95,38 @@ func newHostDiscovery(cfg DiscoveryConfig, mbc metadata.MetricsBuilderConfig, se
 			Transport:     &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2, IdleConnTimeout: 2 * cfg.Interval},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		procs: map[discovery.Key]*discoveredProcess{},
-		stop:  make(chan struct{}), done: make(chan struct{}),
+		static: staticAddrs(targets),
+		procs:  map[discovery.Key]*discoveredProcess{},
+		stop:   make(chan struct{}), done: make(chan struct{}),
 	}, nil
+}
+
+// staticAddrs lists the loopback and literal addresses of the configured
+// targets ("localhost" as both loopbacks).
+func staticAddrs(targets []TargetConfig) map[netip.AddrPort]bool {
+	out := map[netip.AddrPort]bool{}
+	for _, t := range targets {
+		u, err := url.Parse(t.Endpoint)
+		if err != nil {
+			continue
+		}
+		port, err := strconv.ParseUint(u.Port(), 10, 16)
+		if err != nil {
+			if port = 80; u.Scheme == "https" {
+				port = 443
+			}
+		}
+		hosts := []string{u.Hostname()}
+		if u.Hostname() == "localhost" {
+			hosts = []string{"127.0.0.1", "::1"}
+		}
+		for _, h := range hosts {
+			if a, err := netip.ParseAddr(h); err == nil {
+				out[netip.AddrPortFrom(a.Unmap(), uint16(port))] = true
+			}
+		}
+	}
+	return out
 }
 
 // start runs a first scan before returning, so that the first scrape
@@ -215,6 +248,9 @@ func (h *hostDiscovery) targetsOf(dp *discoveredProcess) []*target.Target {
 	want := map[string]bool{}
 	var out []*target.Target
 	for _, ep := range dp.proc.Endpoints {
+		if h.static[ep.Addr] {
+			continue // a configured target reads it
+		}
 		id := ep.Addr.String() + " " + strings.Join(ep.Sources, ",")
 		want[id] = true
 		t, ok := dp.targets[id]

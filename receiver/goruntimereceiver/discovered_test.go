@@ -1,13 +1,18 @@
 package goruntimereceiver
 
 import (
+	"net/http"
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/discovery"
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/target"
 )
 
 func TestServiceName(t *testing.T) {
@@ -71,4 +76,30 @@ func TestMarkStaleFlagsEveryPoint(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 6, n)
+}
+
+// A discovered endpoint that is also a configured target is read once, by
+// the target.
+func TestStaticTargetsAreNotScrapedTwice(t *testing.T) {
+	static := staticAddrs([]TargetConfig{
+		{Endpoint: "http://localhost:6060"},
+		{Endpoint: "http://127.0.0.1:9090/"},
+		{Endpoint: "https://10.0.0.7"},
+		{Endpoint: "http://checkout.internal:8080"},
+	})
+	assert.Equal(t, map[netip.AddrPort]bool{
+		netip.MustParseAddrPort("127.0.0.1:6060"): true,
+		netip.MustParseAddrPort("[::1]:6060"):     true,
+		netip.MustParseAddrPort("127.0.0.1:9090"): true,
+		netip.MustParseAddrPort("10.0.0.7:443"):   true,
+	}, static)
+
+	h := &hostDiscovery{cfg: createDefaultConfig().(*Config).Discovery, static: static, client: http.DefaultClient}
+	h.mbc = metadata.NewDefaultMetricsBuilderConfig()
+	h.set = receivertest.NewNopSettings(metadata.Type)
+	dp := &discoveredProcess{targets: map[string]*target.Target{}, proc: discovery.Process{Endpoints: []discovery.Endpoint{
+		{Addr: netip.MustParseAddrPort("127.0.0.1:6060"), Sources: []string{"expvar"}},
+		{Addr: netip.MustParseAddrPort("127.0.0.1:7070"), Sources: []string{"prometheus"}},
+	}}}
+	assert.Len(t, h.targetsOf(dp), 1, "only the endpoint no target names")
 }

@@ -62,7 +62,7 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 		}, client, s.cfg.MetricsBuilderConfig, s.set))
 	}
 	if s.cfg.Discovery.Enabled {
-		d, err := newHostDiscovery(s.cfg.Discovery, s.cfg.MetricsBuilderConfig, s.set)
+		d, err := newHostDiscovery(s.cfg.Discovery, s.cfg.Targets, s.cfg.MetricsBuilderConfig, s.set)
 		if err != nil {
 			return err
 		}
