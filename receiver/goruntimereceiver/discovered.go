@@ -129,12 +129,13 @@ func staticAddrs(targets []TargetConfig) map[netip.AddrPort]bool {
 	return out
 }
 
-// start runs a first scan before returning, so that the first scrape
-// already has the host's processes, then scans every interval.
+// start scans at once and then every interval, in the background: a scan
+// that waits on slow ports never holds up the collector's start or a
+// scrape.
 func (h *hostDiscovery) start() {
-	h.scan()
 	go func() {
 		defer close(h.done)
+		h.scan()
 		t := time.NewTicker(h.cfg.Interval)
 		defer t.Stop()
 		for {
@@ -203,6 +204,12 @@ func (h *hostDiscovery) scrape(ctx context.Context, now time.Time) (pmetric.Metr
 	}
 	var work []*scraped
 	for _, p := range latest {
+		u, alive := discovery.ReadUsage(h.fs, p.Key)
+		if !alive {
+			// Exited since the last scan.
+			h.end(p.Key, ts, md)
+			continue
+		}
 		dp, ok := h.procs[p.Key]
 		if !ok {
 			dp = &discoveredProcess{
@@ -212,11 +219,6 @@ func (h *hostDiscovery) scrape(ctx context.Context, now time.Time) (pmetric.Metr
 			h.procs[p.Key] = dp
 		}
 		dp.proc = p
-		u, alive := discovery.ReadUsage(h.fs, p.Key)
-		if !alive {
-			h.end(p.Key, ts, md)
-			continue
-		}
 		work = append(work, &scraped{dp: dp, usage: u})
 	}
 	var wg sync.WaitGroup
