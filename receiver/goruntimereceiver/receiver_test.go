@@ -46,9 +46,9 @@ func TestReceiverDeliversSelfMetrics(t *testing.T) {
 	assertStr(t, res, "service.name", "otelcol-test")
 	assertStr(t, res, "service.instance.id", "abc-123")
 	assertStr(t, res, "process.runtime.name", "go")
-	// 34 sum points (13 of them memory classes), the two histograms, and
+	// 38 sum points (13 of them memory classes), the two histograms, and
 	// the memory limit if one is set.
-	want := 36
+	want := 40
 	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		want++
 	}

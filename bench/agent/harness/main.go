@@ -112,6 +112,9 @@ var (
 		"GC pause histogram":  `count(count by (instance) (go_sched_pauses_total_gc_seconds_bucket))`,
 		"scheduler latency":   `count(count by (instance) (go_sched_latencies_seconds_bucket))`,
 		"process CPU":         `count(count by (instance) ({__name__=~"process_cpu_seconds(_total)*"}))`,
+		"live heap":           `count(count by (instance) (go_gc_heap_live_bytes))`,
+		"mutex wait time":     `count(count by (instance) ({__name__=~"go_sync_mutex_wait(_total)?_seconds_total"}))`,
+		"OS threads":          `count(count by (instance) (go_sched_threads_total_threads))`,
 	}
 	oursInfo = map[string]string{
 		"goroutines":          `count(count by (instance) (go_goroutine_count))`,
@@ -121,6 +124,9 @@ var (
 		"GC pause histogram":  `count(count by (instance) (go_memory_gc_pause_duration_seconds_bucket))`,
 		"scheduler latency":   `count(count by (instance) (go_schedule_duration_seconds_bucket))`,
 		"process CPU":         `count(count by (instance) (process_cpu_time_seconds_total))`,
+		"live heap":           `count(count by (instance) (go_memory_heap_live_bytes))`,
+		"mutex wait time":     `count(count by (instance) (go_sync_mutex_wait_time_seconds_total))`,
+		"OS threads":          `count(count by (instance) (go_thread_count))`,
 	}
 )
 
@@ -226,7 +232,7 @@ func report(o options, rs []result) {
 	}
 	fmt.Println("\n| runtime information (targets that have it) | reference | otelcol-goruntime | otelcol-goruntime-all |")
 	fmt.Println("|---|---|---|---|")
-	for _, k := range []string{"goroutines", "goroutines by state", "heap objects bytes", "GC cycles", "GC pause histogram", "scheduler latency", "process CPU"} {
+	for _, k := range []string{"goroutines", "goroutines by state", "heap objects bytes", "GC cycles", "GC pause histogram", "scheduler latency", "process CPU", "live heap", "mutex wait time", "OS threads"} {
 		fmt.Printf("| %s | %.0f | %.0f | %.0f |\n", k, ref.info[k], rs[1].info[k], rs[2].info[k])
 	}
 }

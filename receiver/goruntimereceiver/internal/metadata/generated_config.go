@@ -9,6 +9,26 @@ import (
 	"go.opentelemetry.io/collector/filter"
 )
 
+// GoCgoCallsMetricConfig provides config for the go.cgo.calls metric.
+type GoCgoCallsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoCgoCallsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // GoConfigGogcMetricConfig provides config for the go.config.gogc metric.
 type GoConfigGogcMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -585,6 +605,26 @@ func (ms *GoMemoryGcGoalMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
+// GoMemoryHeapLiveMetricConfig provides config for the go.memory.heap.live metric.
+type GoMemoryHeapLiveMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoMemoryHeapLiveMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // GoMemoryHeapObjectsMetricConfig provides config for the go.memory.heap.objects metric.
 type GoMemoryHeapObjectsMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -789,6 +829,46 @@ func (ms *GoScrapeUpMetricConfig) Validate() error {
 	return nil
 }
 
+// GoSyncMutexWaitTimeMetricConfig provides config for the go.sync.mutex.wait.time metric.
+type GoSyncMutexWaitTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoSyncMutexWaitTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// GoThreadCountMetricConfig provides config for the go.thread.count metric.
+type GoThreadCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *GoThreadCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // ProcessCPUTimeMetricConfig provides config for the process.cpu.time metric.
 type ProcessCPUTimeMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -891,6 +971,7 @@ func (ms *ProcessUnixFileDescriptorCountMetricConfig) Unmarshal(parser *confmap.
 
 // MetricsConfig provides config for go_runtime metrics.
 type MetricsConfig struct {
+	GoCgoCalls                     GoCgoCallsMetricConfig                     `mapstructure:"go.cgo.calls"`
 	GoConfigGogc                   GoConfigGogcMetricConfig                   `mapstructure:"go.config.gogc"`
 	GoCPUTime                      GoCPUTimeMetricConfig                      `mapstructure:"go.cpu.time"`
 	GoDiscoverySource              GoDiscoverySourceMetricConfig              `mapstructure:"go.discovery.source"`
@@ -910,12 +991,15 @@ type MetricsConfig struct {
 	GoMemoryGcCycles               GoMemoryGcCyclesMetricConfig               `mapstructure:"go.memory.gc.cycles"`
 	GoMemoryGcCyclesForced         GoMemoryGcCyclesForcedMetricConfig         `mapstructure:"go.memory.gc.cycles.forced"`
 	GoMemoryGcGoal                 GoMemoryGcGoalMetricConfig                 `mapstructure:"go.memory.gc.goal"`
+	GoMemoryHeapLive               GoMemoryHeapLiveMetricConfig               `mapstructure:"go.memory.heap.live"`
 	GoMemoryHeapObjects            GoMemoryHeapObjectsMetricConfig            `mapstructure:"go.memory.heap.objects"`
 	GoMemoryLimit                  GoMemoryLimitMetricConfig                  `mapstructure:"go.memory.limit"`
 	GoMemoryUsed                   GoMemoryUsedMetricConfig                   `mapstructure:"go.memory.used"`
 	GoProcessorLimit               GoProcessorLimitMetricConfig               `mapstructure:"go.processor.limit"`
 	GoScrapeDuration               GoScrapeDurationMetricConfig               `mapstructure:"go.scrape.duration"`
 	GoScrapeUp                     GoScrapeUpMetricConfig                     `mapstructure:"go.scrape.up"`
+	GoSyncMutexWaitTime            GoSyncMutexWaitTimeMetricConfig            `mapstructure:"go.sync.mutex.wait.time"`
+	GoThreadCount                  GoThreadCountMetricConfig                  `mapstructure:"go.thread.count"`
 	ProcessCPUTime                 ProcessCPUTimeMetricConfig                 `mapstructure:"process.cpu.time"`
 	ProcessMemoryUsage             ProcessMemoryUsageMetricConfig             `mapstructure:"process.memory.usage"`
 	ProcessMemoryVirtual           ProcessMemoryVirtualMetricConfig           `mapstructure:"process.memory.virtual"`
@@ -925,6 +1009,9 @@ type MetricsConfig struct {
 
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
+		GoCgoCalls: GoCgoCallsMetricConfig{
+			Enabled: true,
+		},
 		GoConfigGogc: GoConfigGogcMetricConfig{
 			Enabled: true,
 		},
@@ -996,6 +1083,9 @@ func DefaultMetricsConfig() MetricsConfig {
 		GoMemoryGcGoal: GoMemoryGcGoalMetricConfig{
 			Enabled: true,
 		},
+		GoMemoryHeapLive: GoMemoryHeapLiveMetricConfig{
+			Enabled: true,
+		},
 		GoMemoryHeapObjects: GoMemoryHeapObjectsMetricConfig{
 			Enabled: true,
 		},
@@ -1019,6 +1109,12 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategyAvg,
 			EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
+		},
+		GoSyncMutexWaitTime: GoSyncMutexWaitTimeMetricConfig{
+			Enabled: true,
+		},
+		GoThreadCount: GoThreadCountMetricConfig{
+			Enabled: true,
 		},
 		ProcessCPUTime: ProcessCPUTimeMetricConfig{
 			Enabled: true,

@@ -26,6 +26,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "all_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					GoCgoCalls: GoCgoCallsMetricConfig{
+						Enabled: true,
+					},
 					GoConfigGogc: GoConfigGogcMetricConfig{
 						Enabled: true,
 					},
@@ -97,6 +100,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					GoMemoryGcGoal: GoMemoryGcGoalMetricConfig{
 						Enabled: true,
 					},
+					GoMemoryHeapLive: GoMemoryHeapLiveMetricConfig{
+						Enabled: true,
+					},
 					GoMemoryHeapObjects: GoMemoryHeapObjectsMetricConfig{
 						Enabled: true,
 					},
@@ -120,6 +126,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
+					},
+					GoSyncMutexWaitTime: GoSyncMutexWaitTimeMetricConfig{
+						Enabled: true,
+					},
+					GoThreadCount: GoThreadCountMetricConfig{
+						Enabled: true,
 					},
 					ProcessCPUTime: ProcessCPUTimeMetricConfig{
 						Enabled: true,
@@ -162,6 +174,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "none_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					GoCgoCalls: GoCgoCallsMetricConfig{
+						Enabled: false,
+					},
 					GoConfigGogc: GoConfigGogcMetricConfig{
 						Enabled: false,
 					},
@@ -233,6 +248,9 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					GoMemoryGcGoal: GoMemoryGcGoalMetricConfig{
 						Enabled: false,
 					},
+					GoMemoryHeapLive: GoMemoryHeapLiveMetricConfig{
+						Enabled: false,
+					},
 					GoMemoryHeapObjects: GoMemoryHeapObjectsMetricConfig{
 						Enabled: false,
 					},
@@ -256,6 +274,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []GoScrapeUpMetricAttributeKey{GoScrapeUpMetricAttributeKeyGoScrapeSource},
+					},
+					GoSyncMutexWaitTime: GoSyncMutexWaitTimeMetricConfig{
+						Enabled: false,
+					},
+					GoThreadCount: GoThreadCountMetricConfig{
+						Enabled: false,
 					},
 					ProcessCPUTime: ProcessCPUTimeMetricConfig{
 						Enabled: false,
@@ -298,7 +322,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoDiscoverySourceMetricConfig{}, GoGoroutineBlockedCountMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineCreatorCountMetricConfig{}, GoGoroutineDumpGroupedMetricConfig{}, GoGoroutineLeakedCountMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoGoroutineStatusCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, ProcessCPUTimeMetricConfig{}, ProcessMemoryUsageMetricConfig{}, ProcessMemoryVirtualMetricConfig{}, ProcessThreadCountMetricConfig{}, ProcessUnixFileDescriptorCountMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(GoCgoCallsMetricConfig{}, GoConfigGogcMetricConfig{}, GoCPUTimeMetricConfig{}, GoDiscoverySourceMetricConfig{}, GoGoroutineBlockedCountMetricConfig{}, GoGoroutineCountMetricConfig{}, GoGoroutineCreatedMetricConfig{}, GoGoroutineCreatorCountMetricConfig{}, GoGoroutineDumpGroupedMetricConfig{}, GoGoroutineLeakedCountMetricConfig{}, GoGoroutineStateCountMetricConfig{}, GoGoroutineStatusCountMetricConfig{}, GoMemoryAllocatedMetricConfig{}, GoMemoryAllocationsMetricConfig{}, GoMemoryClassUsedMetricConfig{}, GoMemoryFreesMetricConfig{}, GoMemoryGcCyclePausesLostMetricConfig{}, GoMemoryGcCyclesMetricConfig{}, GoMemoryGcCyclesForcedMetricConfig{}, GoMemoryGcGoalMetricConfig{}, GoMemoryHeapLiveMetricConfig{}, GoMemoryHeapObjectsMetricConfig{}, GoMemoryLimitMetricConfig{}, GoMemoryUsedMetricConfig{}, GoProcessorLimitMetricConfig{}, GoScrapeDurationMetricConfig{}, GoScrapeUpMetricConfig{}, GoSyncMutexWaitTimeMetricConfig{}, GoThreadCountMetricConfig{}, ProcessCPUTimeMetricConfig{}, ProcessMemoryUsageMetricConfig{}, ProcessMemoryVirtualMetricConfig{}, ProcessThreadCountMetricConfig{}, ProcessUnixFileDescriptorCountMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}

@@ -253,6 +253,9 @@ var MapAttributeGoScrapeSource = map[string]AttributeGoScrapeSource{
 }
 
 var MetricsInfo = metricsInfo{
+	GoCgoCalls: metricInfo{
+		Name: "go.cgo.calls",
+	},
 	GoConfigGogc: metricInfo{
 		Name: "go.config.gogc",
 	},
@@ -317,6 +320,9 @@ var MetricsInfo = metricsInfo{
 	GoMemoryGcGoal: metricInfo{
 		Name: "go.memory.gc.goal",
 	},
+	GoMemoryHeapLive: metricInfo{
+		Name: "go.memory.heap.live",
+	},
 	GoMemoryHeapObjects: metricInfo{
 		Name: "go.memory.heap.objects",
 	},
@@ -338,6 +344,12 @@ var MetricsInfo = metricsInfo{
 		Name:       "go.scrape.up",
 		Attributes: []string{"go.scrape.source"},
 	},
+	GoSyncMutexWaitTime: metricInfo{
+		Name: "go.sync.mutex.wait.time",
+	},
+	GoThreadCount: metricInfo{
+		Name: "go.thread.count",
+	},
 	ProcessCPUTime: metricInfo{
 		Name: "process.cpu.time",
 	},
@@ -356,6 +368,7 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
+	GoCgoCalls                     metricInfo
 	GoConfigGogc                   metricInfo
 	GoCPUTime                      metricInfo
 	GoDiscoverySource              metricInfo
@@ -375,12 +388,15 @@ type metricsInfo struct {
 	GoMemoryGcCycles               metricInfo
 	GoMemoryGcCyclesForced         metricInfo
 	GoMemoryGcGoal                 metricInfo
+	GoMemoryHeapLive               metricInfo
 	GoMemoryHeapObjects            metricInfo
 	GoMemoryLimit                  metricInfo
 	GoMemoryUsed                   metricInfo
 	GoProcessorLimit               metricInfo
 	GoScrapeDuration               metricInfo
 	GoScrapeUp                     metricInfo
+	GoSyncMutexWaitTime            metricInfo
+	GoThreadCount                  metricInfo
 	ProcessCPUTime                 metricInfo
 	ProcessMemoryUsage             metricInfo
 	ProcessMemoryVirtual           metricInfo
@@ -391,6 +407,58 @@ type metricsInfo struct {
 type metricInfo struct {
 	Name       string
 	Attributes []string
+}
+
+type metricGoCgoCalls struct {
+	data     pmetric.Metric         // data buffer for generated metric.
+	config   GoCgoCallsMetricConfig // metric config provided by user.
+	capacity int                    // max observed number of data points added to the metric.
+}
+
+// init fills go.cgo.calls metric with initial data.
+func (m *metricGoCgoCalls) init() {
+	m.data.SetName("go.cgo.calls")
+	m.data.SetDescription("Count of calls made from Go to C by the process.")
+	m.data.SetUnit("{call}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoCgoCalls) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoCgoCalls) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoCgoCalls) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoCgoCalls(cfg GoCgoCallsMetricConfig) metricGoCgoCalls {
+	m := metricGoCgoCalls{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
 }
 
 type metricGoConfigGogc struct {
@@ -1650,6 +1718,58 @@ func newMetricGoMemoryGcGoal(cfg GoMemoryGcGoalMetricConfig) metricGoMemoryGcGoa
 	return m
 }
 
+type metricGoMemoryHeapLive struct {
+	data     pmetric.Metric               // data buffer for generated metric.
+	config   GoMemoryHeapLiveMetricConfig // metric config provided by user.
+	capacity int                          // max observed number of data points added to the metric.
+}
+
+// init fills go.memory.heap.live metric with initial data.
+func (m *metricGoMemoryHeapLive) init() {
+	m.data.SetName("go.memory.heap.live")
+	m.data.SetDescription("Heap memory occupied by live objects that were marked by the previous GC.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoMemoryHeapLive) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoMemoryHeapLive) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoMemoryHeapLive) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoMemoryHeapLive(cfg GoMemoryHeapLiveMetricConfig) metricGoMemoryHeapLive {
+	m := metricGoMemoryHeapLive{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricGoMemoryHeapObjects struct {
 	data     pmetric.Metric                  // data buffer for generated metric.
 	config   GoMemoryHeapObjectsMetricConfig // metric config provided by user.
@@ -2075,6 +2195,110 @@ func newMetricGoScrapeUp(cfg GoScrapeUpMetricConfig) metricGoScrapeUp {
 	return m
 }
 
+type metricGoSyncMutexWaitTime struct {
+	data     pmetric.Metric                  // data buffer for generated metric.
+	config   GoSyncMutexWaitTimeMetricConfig // metric config provided by user.
+	capacity int                             // max observed number of data points added to the metric.
+}
+
+// init fills go.sync.mutex.wait.time metric with initial data.
+func (m *metricGoSyncMutexWaitTime) init() {
+	m.data.SetName("go.sync.mutex.wait.time")
+	m.data.SetDescription("Approximate time goroutines have spent blocked on a sync.Mutex, sync.RWMutex or runtime-internal lock; its rate shows lock contention.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoSyncMutexWaitTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoSyncMutexWaitTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoSyncMutexWaitTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoSyncMutexWaitTime(cfg GoSyncMutexWaitTimeMetricConfig) metricGoSyncMutexWaitTime {
+	m := metricGoSyncMutexWaitTime{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricGoThreadCount struct {
+	data     pmetric.Metric            // data buffer for generated metric.
+	config   GoThreadCountMetricConfig // metric config provided by user.
+	capacity int                       // max observed number of data points added to the metric.
+}
+
+// init fills go.thread.count metric with initial data.
+func (m *metricGoThreadCount) init() {
+	m.data.SetName("go.thread.count")
+	m.data.SetDescription("Count of OS threads the Go runtime has.")
+	m.data.SetUnit("{thread}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+}
+
+func (m *metricGoThreadCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricGoThreadCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricGoThreadCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricGoThreadCount(cfg GoThreadCountMetricConfig) metricGoThreadCount {
+	m := metricGoThreadCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricProcessCPUTime struct {
 	data     pmetric.Metric             // data buffer for generated metric.
 	config   ProcessCPUTimeMetricConfig // metric config provided by user.
@@ -2345,6 +2569,7 @@ type MetricsBuilder struct {
 	buildInfo                            component.BuildInfo  // contains version information.
 	resourceAttributeIncludeFilter       map[string]filter.Filter
 	resourceAttributeExcludeFilter       map[string]filter.Filter
+	metricGoCgoCalls                     metricGoCgoCalls
 	metricGoConfigGogc                   metricGoConfigGogc
 	metricGoCPUTime                      metricGoCPUTime
 	metricGoDiscoverySource              metricGoDiscoverySource
@@ -2364,12 +2589,15 @@ type MetricsBuilder struct {
 	metricGoMemoryGcCycles               metricGoMemoryGcCycles
 	metricGoMemoryGcCyclesForced         metricGoMemoryGcCyclesForced
 	metricGoMemoryGcGoal                 metricGoMemoryGcGoal
+	metricGoMemoryHeapLive               metricGoMemoryHeapLive
 	metricGoMemoryHeapObjects            metricGoMemoryHeapObjects
 	metricGoMemoryLimit                  metricGoMemoryLimit
 	metricGoMemoryUsed                   metricGoMemoryUsed
 	metricGoProcessorLimit               metricGoProcessorLimit
 	metricGoScrapeDuration               metricGoScrapeDuration
 	metricGoScrapeUp                     metricGoScrapeUp
+	metricGoSyncMutexWaitTime            metricGoSyncMutexWaitTime
+	metricGoThreadCount                  metricGoThreadCount
 	metricProcessCPUTime                 metricProcessCPUTime
 	metricProcessMemoryUsage             metricProcessMemoryUsage
 	metricProcessMemoryVirtual           metricProcessMemoryVirtual
@@ -2400,6 +2628,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		startTime:                            pcommon.NewTimestampFromTime(time.Now()),
 		metricsBuffer:                        pmetric.NewMetrics(),
 		buildInfo:                            settings.BuildInfo,
+		metricGoCgoCalls:                     newMetricGoCgoCalls(mbc.Metrics.GoCgoCalls),
 		metricGoConfigGogc:                   newMetricGoConfigGogc(mbc.Metrics.GoConfigGogc),
 		metricGoCPUTime:                      newMetricGoCPUTime(mbc.Metrics.GoCPUTime),
 		metricGoDiscoverySource:              newMetricGoDiscoverySource(mbc.Metrics.GoDiscoverySource),
@@ -2419,12 +2648,15 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricGoMemoryGcCycles:               newMetricGoMemoryGcCycles(mbc.Metrics.GoMemoryGcCycles),
 		metricGoMemoryGcCyclesForced:         newMetricGoMemoryGcCyclesForced(mbc.Metrics.GoMemoryGcCyclesForced),
 		metricGoMemoryGcGoal:                 newMetricGoMemoryGcGoal(mbc.Metrics.GoMemoryGcGoal),
+		metricGoMemoryHeapLive:               newMetricGoMemoryHeapLive(mbc.Metrics.GoMemoryHeapLive),
 		metricGoMemoryHeapObjects:            newMetricGoMemoryHeapObjects(mbc.Metrics.GoMemoryHeapObjects),
 		metricGoMemoryLimit:                  newMetricGoMemoryLimit(mbc.Metrics.GoMemoryLimit),
 		metricGoMemoryUsed:                   newMetricGoMemoryUsed(mbc.Metrics.GoMemoryUsed),
 		metricGoProcessorLimit:               newMetricGoProcessorLimit(mbc.Metrics.GoProcessorLimit),
 		metricGoScrapeDuration:               newMetricGoScrapeDuration(mbc.Metrics.GoScrapeDuration),
 		metricGoScrapeUp:                     newMetricGoScrapeUp(mbc.Metrics.GoScrapeUp),
+		metricGoSyncMutexWaitTime:            newMetricGoSyncMutexWaitTime(mbc.Metrics.GoSyncMutexWaitTime),
+		metricGoThreadCount:                  newMetricGoThreadCount(mbc.Metrics.GoThreadCount),
 		metricProcessCPUTime:                 newMetricProcessCPUTime(mbc.Metrics.ProcessCPUTime),
 		metricProcessMemoryUsage:             newMetricProcessMemoryUsage(mbc.Metrics.ProcessMemoryUsage),
 		metricProcessMemoryVirtual:           newMetricProcessMemoryVirtual(mbc.Metrics.ProcessMemoryVirtual),
@@ -2605,6 +2837,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
+	mb.metricGoCgoCalls.emit(ils.Metrics())
 	mb.metricGoConfigGogc.emit(ils.Metrics())
 	mb.metricGoCPUTime.emit(ils.Metrics())
 	mb.metricGoDiscoverySource.emit(ils.Metrics())
@@ -2624,12 +2857,15 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricGoMemoryGcCycles.emit(ils.Metrics())
 	mb.metricGoMemoryGcCyclesForced.emit(ils.Metrics())
 	mb.metricGoMemoryGcGoal.emit(ils.Metrics())
+	mb.metricGoMemoryHeapLive.emit(ils.Metrics())
 	mb.metricGoMemoryHeapObjects.emit(ils.Metrics())
 	mb.metricGoMemoryLimit.emit(ils.Metrics())
 	mb.metricGoMemoryUsed.emit(ils.Metrics())
 	mb.metricGoProcessorLimit.emit(ils.Metrics())
 	mb.metricGoScrapeDuration.emit(ils.Metrics())
 	mb.metricGoScrapeUp.emit(ils.Metrics())
+	mb.metricGoSyncMutexWaitTime.emit(ils.Metrics())
+	mb.metricGoThreadCount.emit(ils.Metrics())
 	mb.metricProcessCPUTime.emit(ils.Metrics())
 	mb.metricProcessMemoryUsage.emit(ils.Metrics())
 	mb.metricProcessMemoryVirtual.emit(ils.Metrics())
@@ -2664,6 +2900,11 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 	metrics := mb.metricsBuffer
 	mb.metricsBuffer = pmetric.NewMetrics()
 	return metrics
+}
+
+// RecordGoCgoCallsDataPoint adds a data point to go.cgo.calls metric.
+func (mb *MetricsBuilder) RecordGoCgoCallsDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoCgoCalls.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordGoConfigGogcDataPoint adds a data point to go.config.gogc metric.
@@ -2761,6 +3002,11 @@ func (mb *MetricsBuilder) RecordGoMemoryGcGoalDataPoint(ts pcommon.Timestamp, va
 	mb.metricGoMemoryGcGoal.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordGoMemoryHeapLiveDataPoint adds a data point to go.memory.heap.live metric.
+func (mb *MetricsBuilder) RecordGoMemoryHeapLiveDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoMemoryHeapLive.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordGoMemoryHeapObjectsDataPoint adds a data point to go.memory.heap.objects metric.
 func (mb *MetricsBuilder) RecordGoMemoryHeapObjectsDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricGoMemoryHeapObjects.recordDataPoint(mb.startTime, ts, val)
@@ -2789,6 +3035,16 @@ func (mb *MetricsBuilder) RecordGoScrapeDurationDataPoint(ts pcommon.Timestamp, 
 // RecordGoScrapeUpDataPoint adds a data point to go.scrape.up metric.
 func (mb *MetricsBuilder) RecordGoScrapeUpDataPoint(ts pcommon.Timestamp, val int64, goScrapeSourceAttributeValue AttributeGoScrapeSource) {
 	mb.metricGoScrapeUp.recordDataPoint(mb.startTime, ts, val, goScrapeSourceAttributeValue.String())
+}
+
+// RecordGoSyncMutexWaitTimeDataPoint adds a data point to go.sync.mutex.wait.time metric.
+func (mb *MetricsBuilder) RecordGoSyncMutexWaitTimeDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricGoSyncMutexWaitTime.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordGoThreadCountDataPoint adds a data point to go.thread.count metric.
+func (mb *MetricsBuilder) RecordGoThreadCountDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricGoThreadCount.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordProcessCPUTimeDataPoint adds a data point to process.cpu.time metric.

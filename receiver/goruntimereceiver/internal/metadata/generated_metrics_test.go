@@ -87,6 +87,9 @@ func TestMetricsBuilder(t *testing.T) {
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordGoCgoCallsDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordGoConfigGogcDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
@@ -165,6 +168,9 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordGoMemoryGcGoalDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordGoMemoryHeapLiveDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordGoMemoryHeapObjectsDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
@@ -190,6 +196,12 @@ func TestMetricsBuilder(t *testing.T) {
 			if tt.name == "reaggregate_set" {
 				mb.RecordGoScrapeUpDataPoint(ts, 3, AttributeGoScrapeSourceGoroutines)
 			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoSyncMutexWaitTimeDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordGoThreadCountDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordProcessCPUTimeDataPoint(ts, 1)
@@ -264,6 +276,20 @@ func TestMetricsBuilder(t *testing.T) {
 			validatedMetrics := make(map[string]bool)
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
+				case "go.cgo.calls":
+					assert.False(t, validatedMetrics["go.cgo.calls"], "Found a duplicate in the metrics slice: go.cgo.calls")
+					validatedMetrics["go.cgo.calls"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Count of calls made from Go to C by the process.", mi.Description())
+					assert.Equal(t, "{call}", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "go.config.gogc":
 					assert.False(t, validatedMetrics["go.config.gogc"], "Found a duplicate in the metrics slice: go.config.gogc")
 					validatedMetrics["go.config.gogc"] = true
@@ -734,6 +760,20 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "go.memory.heap.live":
+					assert.False(t, validatedMetrics["go.memory.heap.live"], "Found a duplicate in the metrics slice: go.memory.heap.live")
+					validatedMetrics["go.memory.heap.live"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Heap memory occupied by live objects that were marked by the previous GC.", mi.Description())
+					assert.Equal(t, "By", mi.Unit())
+					assert.False(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "go.memory.heap.objects":
 					assert.False(t, validatedMetrics["go.memory.heap.objects"], "Found a duplicate in the metrics slice: go.memory.heap.objects")
 					validatedMetrics["go.memory.heap.objects"] = true
@@ -900,6 +940,34 @@ func TestMetricsBuilder(t *testing.T) {
 						_, ok := dp.Attributes().Get("go.scrape.source")
 						assert.False(t, ok)
 					}
+				case "go.sync.mutex.wait.time":
+					assert.False(t, validatedMetrics["go.sync.mutex.wait.time"], "Found a duplicate in the metrics slice: go.sync.mutex.wait.time")
+					validatedMetrics["go.sync.mutex.wait.time"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Approximate time goroutines have spent blocked on a sync.Mutex, sync.RWMutex or runtime-internal lock; its rate shows lock contention.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					assert.True(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "go.thread.count":
+					assert.False(t, validatedMetrics["go.thread.count"], "Found a duplicate in the metrics slice: go.thread.count")
+					validatedMetrics["go.thread.count"] = true
+					assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+					assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+					assert.Equal(t, "Count of OS threads the Go runtime has.", mi.Description())
+					assert.Equal(t, "{thread}", mi.Unit())
+					assert.False(t, mi.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+					dp := mi.Sum().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "process.cpu.time":
 					assert.False(t, validatedMetrics["process.cpu.time"], "Found a duplicate in the metrics slice: process.cpu.time")
 					validatedMetrics["process.cpu.time"] = true

@@ -30,7 +30,8 @@ var RuntimeNames = func() []string {
 		"/gc/heap/goal:bytes", "/gc/cycles/total:gc-cycles", "/gc/cycles/forced:gc-cycles",
 		"/gc/gogc:percent", "/sched/goroutines:goroutines", "/sched/goroutines-created:goroutines",
 		"/sched/gomaxprocs:threads", "/sched/latencies:seconds", "/sched/pauses/total/gc:seconds",
-		"/gc/pauses:seconds",
+		"/gc/pauses:seconds", "/gc/heap/live:bytes", "/sched/threads/total:threads",
+		"/cgo/go-to-c-calls:calls", "/sync/mutex/wait/total:seconds",
 	}
 	for _, c := range memoryClasses {
 		names = append(names, c.name)
@@ -146,6 +147,15 @@ func RecordRuntime(mb *metadata.MetricsBuilder, ts pcommon.Timestamp, v RuntimeV
 	rec("go.goroutine.count", "/sched/goroutines:goroutines", mb.RecordGoGoroutineCountDataPoint)
 	rec("go.goroutine.created", "/sched/goroutines-created:goroutines", mb.RecordGoGoroutineCreatedDataPoint)
 	rec("go.processor.limit", "/sched/gomaxprocs:threads", mb.RecordGoProcessorLimitDataPoint)
+	rec("go.memory.heap.live", "/gc/heap/live:bytes", mb.RecordGoMemoryHeapLiveDataPoint)
+	rec("go.thread.count", "/sched/threads/total:threads", mb.RecordGoThreadCountDataPoint)
+	rec("go.cgo.calls", "/cgo/go-to-c-calls:calls", mb.RecordGoCgoCallsDataPoint)
+	if !skip.Has("go.sync.mutex.wait.time") {
+		if x, ok := v.Float("/sync/mutex/wait/total:seconds"); ok {
+			mb.RecordGoSyncMutexWaitTimeDataPoint(ts, x)
+			done.add("go.sync.mutex.wait.time")
+		}
+	}
 	if !skip.Has("go.goroutine.state.count") {
 		for _, s := range goroutineStates {
 			if x, ok := v.Int(s.name); ok {

@@ -183,10 +183,11 @@ func TestIncludeSkipsWhatTheModelCarries(t *testing.T) {
 		"go_gc_heap_allocs_bytes_total", // Sourced from /gc/heap/allocs:bytes
 		"go_memstats_heap_alloc_bytes",  // Equals to /memory/classes/heap/objects:bytes
 		"go_goroutines", "go_sched_latencies_seconds", "go_info", "process_cpu_seconds_total",
+		"go_sync_mutex_wait_total_seconds_total", // go.sync.mutex.wait.time
 	} {
 		assert.NotContains(t, ms, carried)
 	}
-	for _, passed := range []string{"go_sync_mutex_wait_total_seconds_total", "go_gc_heap_allocs_by_size_bytes", "go_gc_duration_seconds"} {
+	for _, passed := range []string{"go_gc_heap_frees_by_size_bytes", "go_gc_heap_allocs_by_size_bytes", "go_gc_duration_seconds"} {
 		assert.Contains(t, ms, passed)
 	}
 	assert.Contains(t, ms, "go.memory.allocated")
