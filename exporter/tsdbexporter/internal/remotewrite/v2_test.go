@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
@@ -24,10 +25,10 @@ func TestV2ToARealReader(t *testing.T) {
 	db, err := tsdb.Open(t.TempDir(), nil, nil, tsdb.DefaultOptions(), nil)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, db.Close()) }()
-	var gotType string
+	var gotType atomic.Value // shards send at once
 	h := remote.NewWriteHandler(nil, nil, db, remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}, false, false, false)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotType = r.Header.Get("Content-Type")
+		gotType.Store(r.Header.Get("Content-Type"))
 		h.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
@@ -36,7 +37,7 @@ func TestV2ToARealReader(t *testing.T) {
 	res, err := sender.Send(context.Background(), batch(20, 3, "team-a"))
 	require.NoError(t, err)
 	assert.False(t, sender.v1.Load(), "a 2.0 reader needs no fallback")
-	assert.Equal(t, "application/x-protobuf;proto=io.prometheus.write.v2.Request", gotType)
+	assert.Equal(t, "application/x-protobuf;proto=io.prometheus.write.v2.Request", gotType.Load())
 	assert.Equal(t, 21, res.Series)
 
 	q, err := db.Querier(math.MinInt64, math.MaxInt64)
