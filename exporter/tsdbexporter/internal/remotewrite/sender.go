@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
-	"github.com/prometheus/prometheus/prompb"
 	"github.com/prometheus/prometheus/storage/remote/otlptranslator/prometheusremotewrite"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -235,11 +234,12 @@ func (s *Sender) post(ctx context.Context, tenant string, list []*series) error 
 			s.opts.Logger(fmt.Sprintf("remote write to %s: %v; sending remote write 1.0 from now on", s.opts.Endpoint, err))
 		}
 	}
-	raw, err := (&prompb.WriteRequest{Timeseries: toProto(list)}).Marshal()
-	if err != nil {
-		return consumererror.NewPermanent(fmt.Errorf("encoding the write request: %w", err))
-	}
-	return s.send(ctx, tenant, raw, "application/x-protobuf", "0.1.0", nil)
+	bp := requestBuffers.Get().(*[]byte)
+	raw := appendWriteRequest((*bp)[:0], list)
+	err := s.send(ctx, tenant, raw, "application/x-protobuf", "0.1.0", nil)
+	*bp = raw[:0] // send compressed it before it returned
+	requestBuffers.Put(bp)
+	return err
 }
 
 // postV2 sends one remote write 2.0 request. A 415, or a 2xx without the

@@ -73,7 +73,10 @@ func (c *collector) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v 
 	if i, ok := ts.index[hash]; ok {
 		s = ts.list[i]
 	} else {
-		s = &series{labels: ls.Copy(), hash: hash}
+		// Kept without a copy: the translation builds a new label set for
+		// every point (labels.Builder.Labels allocates its own buffer), and
+		// label sets are immutable.
+		s = &series{labels: ls, hash: hash}
 		ts.index[hash] = len(ts.list)
 		ts.list = append(ts.list, s)
 	}
@@ -115,18 +118,6 @@ func (c *collector) tenants() ([]string, map[string][]*series) {
 	}
 	sort.Strings(names)
 	return names, out
-}
-
-// toProto builds the wire series; labels.Labels are sorted and free of
-// duplicates already.
-func toProto(list []*series) []prompb.TimeSeries {
-	out := make([]prompb.TimeSeries, 0, len(list))
-	for _, s := range list {
-		ts := prompb.TimeSeries{Samples: s.samples, Histograms: s.histograms, Labels: make([]prompb.Label, 0, s.labels.Len())}
-		s.labels.Range(func(l labels.Label) { ts.Labels = append(ts.Labels, prompb.Label{Name: l.Name, Value: l.Value}) })
-		out = append(out, ts)
-	}
-	return out
 }
 
 // byTimestamp sorts a series' histograms and their raw forms together.
