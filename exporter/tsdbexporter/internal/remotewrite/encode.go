@@ -19,7 +19,7 @@ const (
 	keyName       = 1<<3 | 2
 	keyValue      = 2<<3 | 2
 	keySampleVal  = 1<<3 | 1
-	keySampleTS   = 2<<3 | 0
+	keySampleTS   = 2 << 3 // wire type 0, varint
 )
 
 // requestBuffers hold encoded requests between batches; snappy has read a
