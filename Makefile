@@ -12,7 +12,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 
-.PHONY: all run demo build generate tidy fmt check lint test test-deps unit e2e fuzz bench bench-contrib bench-agent clean
+.PHONY: all run demo build generate tidy fmt check lint test test-deps unit e2e fuzz bench bench-contrib bench-agent bench-scrape clean
 
 all: build
 
@@ -116,5 +116,10 @@ bench-agent: build
 	cd bench/agent && $(GO) build -o bin/otelcol-reference ./reference && $(GO) build -o bin/targets ./targets && $(GO) build -o bin/harness ./harness
 	cd bench/agent && ./bin/harness -targets 200 -warmup 20s -measure 60s -names-dir bin | tee ../../bench-agent.out
 
+## bench-scrape: the same 200 targets, scrape only (debug exporter), go_runtime against contrib's prometheus receiver as processes
+bench-scrape: build
+	cd bench/agent && $(GO) build -o bin/otelcol-reference ./reference && $(GO) build -o bin/targets ./targets && $(GO) build -o bin/harness ./harness
+	cd bench/agent && ./bin/harness -scrape-only -targets 200 -warmup 20s -measure 60s | tee ../../bench-scrape.out
+
 clean:
-	rm -rf bin bench.out bench-contrib.out bench-agent.out bench/agent/bin
+	rm -rf bin bench.out bench-contrib.out bench-agent.out bench-scrape.out bench/agent/bin

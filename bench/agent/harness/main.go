@@ -32,6 +32,7 @@ type options struct {
 	ours, reference, vmBin string
 	targetsBin             string
 	namesDir               string
+	scrapeOnly             bool
 }
 
 func main() {
@@ -44,6 +45,7 @@ func main() {
 	flag.StringVar(&o.targetsBin, "targets-bin", "bin/targets", "targets binary")
 	flag.StringVar(&o.vmBin, "victoria-metrics", "victoria-metrics", "VictoriaMetrics binary (Debian package victoria-metrics)")
 	flag.StringVar(&o.namesDir, "names-dir", "", "write each collector's stored metric names to DIR/<collector>.names")
+	flag.BoolVar(&o.scrapeOnly, "scrape-only", false, "compare the scrape alone: both collectors export to the debug exporter (basic verbosity), no store")
 	flag.Parse()
 	if err := run(o); err != nil {
 		log.Fatal(err)
@@ -81,6 +83,9 @@ func run(o options) error {
 		return fmt.Errorf("targets: %d addresses, want %d", len(addrs), o.targets)
 	}
 
+	if o.scrapeOnly {
+		return scrapeOnly(o, addrs)
+	}
 	var results []result
 	for _, c := range []struct {
 		name, bin string
@@ -447,4 +452,84 @@ func saveNames(addr, file string) error {
 		return err
 	}
 	return os.WriteFile(file, []byte(strings.Join(r.Data, "\n")+"\n"), 0o644) //nolint:gosec // a report
+}
+
+// scrapeOnly runs the reference and ours on the same targets with the
+// debug exporter (basic verbosity: one log line per batch), so that the
+// CPU and memory measured are the scrape's, parse and conversion included,
+// and not the store's or the remote write's.
+func scrapeOnly(o options, addrs []string) error {
+	var rs []result
+	for _, c := range []struct {
+		name, bin string
+		config    func(telemetry string) string
+	}{
+		{"reference (contrib prometheus receiver)", o.reference, func(tel string) string { return debugOnly(referenceConfig(addrs, "127.0.0.1:1", tel)) }},
+		{"otelcol-goruntime (go_runtime)", o.ours, func(tel string) string { return debugOnly(oursConfig(addrs, "127.0.0.1:1", tel, false)) }},
+	} {
+		r, err := measureProcess(o, c.name, c.bin, c.config)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		rs = append(rs, r)
+	}
+	fmt.Printf("\n%d targets, 1 s interval, scrape only (debug exporter), %s measured after %s warm-up\n\n", o.targets, o.measure, o.warmup)
+	fmt.Println("| collector | CPU (cores) | CPU per target-scrape | peak RSS (MiB) | points received/s |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, r := range rs {
+		fmt.Printf("| %s | %.3f | %.0f µs | %.0f | %.0f |\n", r.name, r.cpuCores, r.cpuCores*1e6/float64(o.targets), r.peakRSSMiB, r.sentPoints)
+	}
+	fmt.Printf("\nours / reference: CPU %.2fx, peak RSS %.2fx\n", rs[1].cpuCores/rs[0].cpuCores, rs[1].peakRSSMiB/rs[0].peakRSSMiB)
+	return nil
+}
+
+// debugOnly swaps a config's exporter for the debug exporter.
+func debugOnly(cfg string) string {
+	head, rest, _ := strings.Cut(cfg, "exporters:\n")
+	_, tail, _ := strings.Cut(rest, "service:\n")
+	cfg = head + "exporters:\n  debug:\n    verbosity: basic\nservice:\n" + tail
+	for _, e := range []string{"[prometheusremotewrite]", "[tsdb]"} {
+		cfg = strings.ReplaceAll(cfg, "exporters: "+e, "exporters: [debug]")
+	}
+	return cfg
+}
+
+// measureProcess runs one collector with the config made for its
+// telemetry address and measures its CPU, peak RSS and points received.
+func measureProcess(o options, name, bin string, config func(telemetry string) string) (result, error) {
+	r := result{name: name}
+	dir, err := os.MkdirTemp("", "agent-bench")
+	if err != nil {
+		return r, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	telemetry := freeAddr()
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(config(telemetry)), 0o600); err != nil {
+		return r, err
+	}
+	col := exec.Command(bin, "--config", path)
+	col.Stdout, col.Stderr = io.Discard, io.Discard
+	if err := col.Start(); err != nil {
+		return r, err
+	}
+	defer func() { _ = col.Process.Signal(syscall.SIGTERM); _ = col.Wait() }()
+	log.Printf("%s: warming up %s", name, o.warmup)
+	time.Sleep(o.warmup)
+	startCPU, err := cpuTicks(col.Process.Pid)
+	if err != nil {
+		return r, fmt.Errorf("the collector exited: %w", err)
+	}
+	u := "http://" + telemetry + "/metrics"
+	startPoints := promSum(u, "otelcol_receiver_accepted_metric_points")
+	log.Printf("%s: measuring %s", name, o.measure)
+	time.Sleep(o.measure)
+	endCPU, err := cpuTicks(col.Process.Pid)
+	if err != nil {
+		return r, err
+	}
+	r.sentPoints = (promSum(u, "otelcol_receiver_accepted_metric_points") - startPoints) / o.measure.Seconds()
+	r.cpuCores = float64(endCPU-startCPU) / 100 / o.measure.Seconds()
+	r.peakRSSMiB, err = peakRSS(col.Process.Pid)
+	return r, err
 }
