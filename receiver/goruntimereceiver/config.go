@@ -3,6 +3,7 @@ package goruntimereceiver // import "github.com/otelcol-goruntime/otelcol-gorunt
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -57,6 +58,9 @@ type TargetConfig struct {
 	HTTP confighttp.ClientConfig `mapstructure:"http"`
 	// MaxResponseSize bounds every response body, in bytes.
 	MaxResponseSize int64 `mapstructure:"max_response_size"`
+	// Compression is what the target is asked for: gzip, none, or auto
+	// (none on loopback, gzip elsewhere).
+	Compression string `mapstructure:"compression"`
 	// Expvar configures the /debug/vars source.
 	Expvar ExpvarConfig `mapstructure:"expvar"`
 	// Prometheus configures the /metrics source.
@@ -93,6 +97,9 @@ type DiscoveryConfig struct {
 	Timeout time.Duration `mapstructure:"timeout"`
 	// MaxResponseSize bounds every response body of a discovered endpoint.
 	MaxResponseSize int64 `mapstructure:"max_response_size"`
+	// Compression is what discovered endpoints are asked for: gzip, none,
+	// or auto (none on loopback, gzip elsewhere).
+	Compression string `mapstructure:"compression"`
 	// Goroutines configures the goroutine dumps of discovered endpoints.
 	Goroutines GoroutinesConfig `mapstructure:"goroutines"`
 }
@@ -213,6 +220,9 @@ func (cfg *Config) Validate() error {
 		if t.MaxResponseSize <= 0 {
 			errs = append(errs, fmt.Errorf(`"targets::%d::max_response_size" must be positive, got %d`, i, t.MaxResponseSize))
 		}
+		if !validCompression(t.Compression) {
+			errs = append(errs, fmt.Errorf(`"targets::%d::compression" must be "auto", "gzip" or "none", got %q`, i, t.Compression))
+		}
 		for _, p := range t.Expvar.Include {
 			if _, err := regexp.Compile(p); err != nil {
 				errs = append(errs, fmt.Errorf(`"targets::%d::expvar::include" %q: %w`, i, p, err))
@@ -267,6 +277,9 @@ func (d *DiscoveryConfig) validate(collection time.Duration) []error {
 	if d.Probe.Timeout <= 0 || d.Probe.MaxPortsPerProcess <= 0 || d.Probe.MaxPerScan <= 0 || d.Probe.Concurrency <= 0 {
 		errs = append(errs, errors.New(`"discovery::probe": "timeout", "max_ports_per_process", "max_per_scan" and "concurrency" must be positive`))
 	}
+	if !validCompression(d.Compression) {
+		errs = append(errs, fmt.Errorf(`"discovery::compression" must be "auto", "gzip" or "none", got %q`, d.Compression))
+	}
 	if d.Timeout <= 0 || d.MaxResponseSize <= 0 {
 		errs = append(errs, errors.New(`"discovery": "timeout" and "max_response_size" must be positive`))
 	}
@@ -277,4 +290,23 @@ func (d *DiscoveryConfig) validate(collection time.Duration) []error {
 		errs = append(errs, errors.New(`"discovery::goroutines": "max_dump_size" and "top_creators" must be positive`))
 	}
 	return errs
+}
+
+func validCompression(c string) bool { return c == "" || c == "auto" || c == "gzip" || c == "none" }
+
+// uncompressed resolves a compression setting for a host: auto (or unset)
+// asks loopback targets for uncompressed responses, where decompressing
+// costs more than the bytes it saves.
+func uncompressed(compression, host string) bool {
+	switch compression {
+	case "none":
+		return true
+	case "gzip":
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

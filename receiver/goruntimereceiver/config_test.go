@@ -123,3 +123,24 @@ func TestDiscoveryConfig(t *testing.T) {
 
 	assert.False(t, createDefaultConfig().(*Config).Discovery.Enabled, "discovery is opted into")
 }
+
+func TestUncompressedOnLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		compression, host string
+		want              bool
+	}{
+		{"", "127.0.0.1", true},
+		{"auto", "localhost", true},
+		{"auto", "::1", true},
+		{"auto", "10.0.0.7", false},
+		{"", "checkout.internal", false},
+		{"gzip", "127.0.0.1", false},
+		{"none", "10.0.0.7", true},
+	} {
+		assert.Equal(t, tc.want, uncompressed(tc.compression, tc.host), "%+v", tc)
+	}
+	cfg := createDefaultConfig().(*Config)
+	cfg.Targets = []TargetConfig{{Endpoint: "http://a:1", Compression: "brotli"}}
+	withTargetDefaults(cfg)
+	assert.ErrorContains(t, confmap.Validate(cfg), `"targets::0::compression" must be "auto", "gzip" or "none", got "brotli"`)
+}

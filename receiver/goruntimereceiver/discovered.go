@@ -262,6 +262,7 @@ func (h *hostDiscovery) targetsOf(dp *discoveredProcess) []*target.Target {
 				Name:              serviceName(dp.proc, h.cfg.ServiceNameFrom),
 				Sources:           ep.Sources,
 				MaxResponseSize:   h.cfg.MaxResponseSize,
+				Uncompressed:      uncompressed(h.cfg.Compression, ep.Addr.Addr().String()),
 				GoroutineInterval: h.cfg.Goroutines.Interval,
 				MaxDumpSize:       h.cfg.Goroutines.MaxDumpSize,
 				TopCreators:       h.cfg.Goroutines.TopCreators,

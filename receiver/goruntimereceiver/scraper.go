@@ -54,6 +54,7 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 			ResourceAttributes: tc.ResourceAttributes,
 			Sources:            tc.Sources,
 			MaxResponseSize:    tc.MaxResponseSize,
+			Uncompressed:       uncompressed(tc.Compression, u.Hostname()),
 			ExpvarInclude:      anchored(tc.Expvar.Include),
 			PrometheusInclude:  anchored(tc.Prometheus.Include),
 			GoroutineInterval:  tc.Goroutines.Interval,

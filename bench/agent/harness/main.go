@@ -466,6 +466,9 @@ func scrapeOnly(o options, addrs []string) error {
 	}{
 		{"reference (contrib prometheus receiver)", o.reference, func(tel string) string { return debugOnly(referenceConfig(addrs, "127.0.0.1:1", tel)) }},
 		{"otelcol-goruntime (go_runtime)", o.ours, func(tel string) string { return debugOnly(oursConfig(addrs, "127.0.0.1:1", tel, false)) }},
+		{"reference, enable_compression: false", o.reference, func(tel string) string {
+			return strings.Replace(debugOnly(referenceConfig(addrs, "127.0.0.1:1", tel)), "          scrape_timeout: 1s\n", "          scrape_timeout: 1s\n          enable_compression: false\n", 1)
+		}},
 	} {
 		r, err := measureProcess(o, c.name, c.bin, c.config)
 		if err != nil {
@@ -480,6 +483,7 @@ func scrapeOnly(o options, addrs []string) error {
 		fmt.Printf("| %s | %.3f | %.0f µs | %.0f | %.0f |\n", r.name, r.cpuCores, r.cpuCores*1e6/float64(o.targets), r.peakRSSMiB, r.sentPoints)
 	}
 	fmt.Printf("\nours / reference: CPU %.2fx, peak RSS %.2fx\n", rs[1].cpuCores/rs[0].cpuCores, rs[1].peakRSSMiB/rs[0].peakRSSMiB)
+	fmt.Printf("ours / reference without compression: CPU %.2fx, peak RSS %.2fx\n", rs[1].cpuCores/rs[2].cpuCores, rs[1].peakRSSMiB/rs[2].peakRSSMiB)
 	return nil
 }
 

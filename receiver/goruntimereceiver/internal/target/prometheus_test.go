@@ -1,12 +1,14 @@
 package target
 
 import (
+	"compress/gzip"
 	"context"
 	stdexpvar "expvar"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +193,44 @@ func TestIncludeSkipsWhatTheModelCarries(t *testing.T) {
 		assert.Contains(t, ms, passed)
 	}
 	assert.Contains(t, ms, "go.memory.allocated")
+}
+
+// TestUncompressedResponses: with Uncompressed the target is asked for
+// identity encoding; one that gzips anyway is still read. Without it the
+// transport asks for gzip and decompresses.
+func TestUncompressedResponses(t *testing.T) {
+	fixture, err := os.ReadFile(filepath.Join("..", "promtext", "testdata", "go1.26-runtime-metrics.txt"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name         string
+		uncompressed bool
+		alwaysGzip   bool
+		wantAccept   string
+	}{
+		{"identity", true, false, "identity"},
+		{"identity asked, gzip sent", true, true, "identity"},
+		{"gzip", false, false, "gzip"},
+	} {
+		var accept atomic.Value
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			accept.Store(r.Header.Get("Accept-Encoding"))
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			if tc.alwaysGzip || strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+				w.Header().Set("Content-Encoding", "gzip")
+				zw := gzip.NewWriter(w)
+				_, _ = zw.Write(fixture)
+				_ = zw.Close()
+				return
+			}
+			_, _ = w.Write(fixture)
+		}))
+		tg, _ := newTarget(t, mux)
+		tg.s.Sources = []string{SourcePrometheus}
+		tg.s.Uncompressed = tc.uncompressed
+		md, err := tg.Scrape(context.Background(), time.Now())
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.wantAccept, accept.Load(), tc.name)
+		assert.Contains(t, names(md), "go.goroutine.count", tc.name)
+	}
 }

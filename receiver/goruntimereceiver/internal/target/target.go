@@ -4,6 +4,7 @@
 package target // import "github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/target"
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,10 @@ type Settings struct {
 	Sources []string
 	// MaxResponseSize bounds every response body.
 	MaxResponseSize int64
+	// Uncompressed asks for uncompressed responses (Accept-Encoding:
+	// identity): on loopback, decompressing costs more CPU than the bytes
+	// saved are worth, and the target is spared compressing.
+	Uncompressed bool
 	// ExpvarInclude keeps the numeric /debug/vars variables whose name
 	// matches one of them.
 	ExpvarInclude []*regexp.Regexp
@@ -260,6 +265,10 @@ func (t *Target) get(ctx context.Context, path, accept string) (*http.Response, 
 		return nil, err
 	}
 	req.Header.Set("Accept", accept)
+	if t.s.Uncompressed {
+		// Set by hand, so the transport does not decompress for us.
+		req.Header.Set("Accept-Encoding", "identity")
+	}
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return nil, err
@@ -268,8 +277,25 @@ func (t *Target) get(ctx context.Context, path, accept string) (*http.Response, 
 		drain(resp)
 		return nil, fmt.Errorf("HTTP status %d", resp.StatusCode)
 	}
+	if t.s.Uncompressed && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		// A target that compresses anyway.
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			drain(resp)
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		resp.Body = gzipBody{zr, resp.Body}
+	}
 	return resp, nil
 }
+
+// gzipBody reads a gzip body and closes the connection's body.
+type gzipBody struct {
+	*gzip.Reader
+	body io.ReadCloser
+}
+
+func (g gzipBody) Close() error { return g.body.Close() }
 
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
