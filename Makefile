@@ -7,7 +7,7 @@ BIN      := bin/otelcol-goruntime
 MODULE   := github.com/otelcol-goruntime/otelcol-goruntime
 COMPONENTS := receiver/goruntimereceiver processor/tenantprocessor exporter/tsdbexporter
 # Hand-written Go files: generated ones are left exactly as the generators write them.
-GOFILES   = $(shell git ls-files -co --exclude-standard '*.go' | grep -v '/generated_' | grep -v '^distribution/' | grep -v '^bench/agent/reference/')
+GOFILES   = $(shell git ls-files -co --exclude-standard '*.go' | grep -v '/generated_' | grep -v '^distribution/' | grep -v '^bench/agent/reference/' | grep -v '^bench/expvarref/reference/')
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
@@ -42,6 +42,8 @@ generate:
 	$(TOOL) goimports -local $(MODULE) -w distribution/*.go
 	cd bench/agent && $(GO) tool -modfile=../../tools.mod builder --skip-compilation --skip-get-modules --config builder-config.yaml
 	$(TOOL) goimports -w bench/agent/reference/*.go
+	cd bench/expvarref && $(GO) tool -modfile=../../tools.mod builder --skip-compilation --skip-get-modules --config builder-config.yaml
+	$(TOOL) goimports -w bench/expvarref/reference/*.go
 
 ## tidy: tidy go.mod (tools.mod is changed only by `go get -modfile=tools.mod -tool`)
 tidy:
@@ -116,10 +118,12 @@ bench-agent: build
 	cd bench/agent && $(GO) build -o bin/otelcol-reference ./reference && $(GO) build -o bin/targets ./targets && $(GO) build -o bin/harness ./harness
 	cd bench/agent && ./bin/harness -targets 200 -warmup 20s -measure 60s -names-dir bin | tee ../../bench-agent.out
 
-## bench-scrape: the same 200 targets, scrape only (debug exporter), go_runtime against contrib's prometheus receiver as processes
+## bench-scrape: 200 targets, scrape only (debug exporter): go_runtime against contrib's prometheus and expvar receivers, as processes
 bench-scrape: build
 	cd bench/agent && $(GO) build -o bin/otelcol-reference ./reference && $(GO) build -o bin/targets ./targets && $(GO) build -o bin/harness ./harness
+	cd bench/expvarref && $(GO) build -o bin/otelcol-expvar-reference ./reference
 	cd bench/agent && ./bin/harness -scrape-only -targets 200 -warmup 20s -measure 60s | tee ../../bench-scrape.out
+	cd bench/agent && ./bin/harness -scrape-only -expvar -targets 200 -warmup 20s -measure 60s | tee -a ../../bench-scrape.out
 
 clean:
-	rm -rf bin bench.out bench-contrib.out bench-agent.out bench-scrape.out bench/agent/bin
+	rm -rf bin bench.out bench-contrib.out bench-agent.out bench-scrape.out bench/agent/bin bench/expvarref/bin

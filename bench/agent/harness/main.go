@@ -33,6 +33,8 @@ type options struct {
 	targetsBin             string
 	namesDir               string
 	scrapeOnly             bool
+	expvar                 bool
+	expvarReference        string
 }
 
 func main() {
@@ -45,6 +47,8 @@ func main() {
 	flag.StringVar(&o.targetsBin, "targets-bin", "bin/targets", "targets binary")
 	flag.StringVar(&o.vmBin, "victoria-metrics", "victoria-metrics", "VictoriaMetrics binary (Debian package victoria-metrics)")
 	flag.StringVar(&o.namesDir, "names-dir", "", "write each collector's stored metric names to DIR/<collector>.names")
+	flag.BoolVar(&o.expvar, "expvar", false, "with -scrape-only: expvar targets, against contrib's expvar receiver")
+	flag.StringVar(&o.expvarReference, "expvar-reference", "../expvarref/bin/otelcol-expvar-reference", "reference collector with contrib's expvar receiver")
 	flag.BoolVar(&o.scrapeOnly, "scrape-only", false, "compare the scrape alone: both collectors export to the debug exporter (basic verbosity), no store")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -66,7 +70,7 @@ type result struct {
 }
 
 func run(o options) error {
-	tg := exec.Command(o.targetsBin, "-n", strconv.Itoa(o.targets))
+	tg := exec.Command(o.targetsBin, "-n", strconv.Itoa(o.targets), "-expvar="+strconv.FormatBool(o.expvar))
 	out, err := tg.StdoutPipe()
 	if err != nil {
 		return err
@@ -83,6 +87,9 @@ func run(o options) error {
 		return fmt.Errorf("targets: %d addresses, want %d", len(addrs), o.targets)
 	}
 
+	if o.scrapeOnly && o.expvar {
+		return scrapeOnlyExpvar(o, addrs)
+	}
 	if o.scrapeOnly {
 		return scrapeOnly(o, addrs)
 	}
@@ -536,4 +543,57 @@ func measureProcess(o options, name, bin string, config func(telemetry string) s
 	r.cpuCores = float64(endCPU-startCPU) / 100 / o.measure.Seconds()
 	r.peakRSSMiB, err = peakRSS(col.Process.Pid)
 	return r, err
+}
+
+// scrapeOnlyExpvar compares the expvar scrape: contrib's expvar receiver
+// (one receiver per target, as it takes one endpoint) against go_runtime
+// with sources: [expvar], both into the debug exporter.
+func scrapeOnlyExpvar(o options, addrs []string) error {
+	telemetryBlock := func(tel string) string {
+		host, port, _ := net.SplitHostPort(tel)
+		return fmt.Sprintf("  telemetry:\n    metrics:\n      readers:\n        - pull:\n            exporter:\n              prometheus:\n                host: %s\n                port: %s\n", host, port)
+	}
+	reference := func(tel string) string {
+		var recv, ids strings.Builder
+		for i, a := range addrs {
+			fmt.Fprintf(&recv, "  expvar/%d:\n    endpoint: http://%s/debug/vars\n    collection_interval: 1s\n", i, a)
+			if i > 0 {
+				ids.WriteString(", ")
+			}
+			fmt.Fprintf(&ids, "expvar/%d", i)
+		}
+		return "receivers:\n" + recv.String() + "processors:\n  batch:\n    timeout: 1s\n    send_batch_size: 8192\nexporters:\n  debug:\n    verbosity: basic\nservice:\n" +
+			telemetryBlock(tel) + "  pipelines:\n    metrics:\n      receivers: [" + ids.String() + "]\n      processors: [batch]\n      exporters: [debug]\n"
+	}
+	ours := func(tel string) string {
+		var t strings.Builder
+		for _, a := range addrs {
+			fmt.Fprintf(&t, "      - endpoint: http://%s\n        sources: [expvar]\n", a)
+		}
+		return "receivers:\n  go_runtime:\n    collection_interval: 1s\n    self:\n      enabled: false\n    targets:\n" + t.String() +
+			"processors:\n  batch:\n    timeout: 1s\n    send_batch_size: 8192\nexporters:\n  debug:\n    verbosity: basic\nservice:\n" +
+			telemetryBlock(tel) + "  pipelines:\n    metrics:\n      receivers: [go_runtime]\n      processors: [batch]\n      exporters: [debug]\n"
+	}
+	var rs []result
+	for _, c := range []struct {
+		name, bin string
+		config    func(string) string
+	}{
+		{"reference (contrib expvar receiver v0.145.0)", o.expvarReference, reference},
+		{"otelcol-goruntime (go_runtime, expvar)", o.ours, ours},
+	} {
+		r, err := measureProcess(o, c.name, c.bin, c.config)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		rs = append(rs, r)
+	}
+	fmt.Printf("\n%d expvar targets, 1 s interval, scrape only (debug exporter), %s measured after %s warm-up\n\n", o.targets, o.measure, o.warmup)
+	fmt.Println("| collector | CPU (cores) | CPU per target-scrape | peak RSS (MiB) | points received/s |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, r := range rs {
+		fmt.Printf("| %s | %.3f | %.0f µs | %.0f | %.0f |\n", r.name, r.cpuCores, r.cpuCores*1e6/float64(o.targets), r.peakRSSMiB, r.sentPoints)
+	}
+	fmt.Printf("\nours / reference: CPU %.2fx, peak RSS %.2fx\n", rs[1].cpuCores/rs[0].cpuCores, rs[1].peakRSSMiB/rs[0].peakRSSMiB)
+	return nil
 }
