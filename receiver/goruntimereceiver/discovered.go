@@ -291,11 +291,7 @@ func (h *hostDiscovery) record(dp *discoveredProcess, u discovery.Usage, ts pcom
 	if u.FDsOK {
 		mb.RecordProcessUnixFileDescriptorCountDataPoint(ts, u.FDs)
 	}
-	for src, attr := range map[string]metadata.AttributeGoScrapeSource{
-		target.SourceExpvar:     metadata.AttributeGoScrapeSourceExpvar,
-		target.SourcePrometheus: metadata.AttributeGoScrapeSourcePrometheus,
-		target.SourceGoroutines: metadata.AttributeGoScrapeSourceGoroutines,
-	} {
+	for src, attr := range target.SourceAttribute {
 		found := int64(0)
 		if slices.ContainsFunc(p.Endpoints, func(ep discovery.Endpoint) bool { return slices.Contains(ep.Sources, src) }) {
 			found = 1
@@ -376,41 +372,35 @@ func (h *hostDiscovery) end(k discovery.Key, ts pcommon.Timestamp, md pmetric.Me
 
 // markStale flags every point of rm as having no recorded value at ts.
 func markStale(rm pmetric.ResourceMetrics, ts pcommon.Timestamp) {
-	flags := pmetric.DefaultDataPointFlags.WithNoRecordedValue(true)
 	sms := rm.ScopeMetrics()
 	for i := range sms.Len() {
 		ms := sms.At(i).Metrics()
 		for j := range ms.Len() {
-			m := ms.At(j)
-			switch m.Type() {
+			switch m := ms.At(j); m.Type() {
 			case pmetric.MetricTypeGauge:
-				staleNumbers(m.Gauge().DataPoints(), flags, ts)
+				stalePoints(m.Gauge().DataPoints(), ts)
 			case pmetric.MetricTypeSum:
-				staleNumbers(m.Sum().DataPoints(), flags, ts)
+				stalePoints(m.Sum().DataPoints(), ts)
 			case pmetric.MetricTypeHistogram:
-				dps := m.Histogram().DataPoints()
-				for k := range dps.Len() {
-					dps.At(k).SetFlags(flags)
-					dps.At(k).SetTimestamp(ts)
-				}
+				stalePoints(m.Histogram().DataPoints(), ts)
 			case pmetric.MetricTypeExponentialHistogram:
-				dps := m.ExponentialHistogram().DataPoints()
-				for k := range dps.Len() {
-					dps.At(k).SetFlags(flags)
-					dps.At(k).SetTimestamp(ts)
-				}
+				stalePoints(m.ExponentialHistogram().DataPoints(), ts)
 			case pmetric.MetricTypeSummary:
-				dps := m.Summary().DataPoints()
-				for k := range dps.Len() {
-					dps.At(k).SetFlags(flags)
-					dps.At(k).SetTimestamp(ts)
-				}
+				stalePoints(m.Summary().DataPoints(), ts)
 			}
 		}
 	}
 }
 
-func staleNumbers(dps pmetric.NumberDataPointSlice, flags pmetric.DataPointFlags, ts pcommon.Timestamp) {
+// stalePoints flags every point of a data point slice of any type.
+func stalePoints[P interface {
+	SetFlags(pmetric.DataPointFlags)
+	SetTimestamp(pcommon.Timestamp)
+}, S interface {
+	Len() int
+	At(int) P
+}](dps S, ts pcommon.Timestamp) {
+	flags := pmetric.DefaultDataPointFlags.WithNoRecordedValue(true)
 	for k := range dps.Len() {
 		dps.At(k).SetFlags(flags)
 		dps.At(k).SetTimestamp(ts)

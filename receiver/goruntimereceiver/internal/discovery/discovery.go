@@ -315,14 +315,16 @@ func (d *Discoverer) inspect(key Key, res *Result) *entry {
 		ExeName:   filepath.Base(exe),
 		Build:     *b.info,
 	}
-	if uid, err := d.fs.Owner(key.PID); err == nil {
-		p.Owner = d.userName(uid)
+	uid := ""
+	if id, err := d.fs.Owner(key.PID); err == nil {
+		p.Owner = d.userName(id)
+		uid = strconv.FormatUint(uint64(id), 10)
 	}
 	if ns, err := d.fs.NetNS(key.PID); err == nil && d.selfNS != "" && ns != d.selfNS {
 		p.OtherNetNS = true
 	}
 	e.proc = p
-	e.selected = d.selected(p)
+	e.selected = d.selected(p, uid)
 	e.ports = map[netip.AddrPort]*portState{}
 	return e
 }
@@ -364,12 +366,9 @@ func (d *Discoverer) userName(uid uint32) string {
 	return n
 }
 
-// selected applies the include and exclude filters to a process.
-func (d *Discoverer) selected(p *Process) bool {
-	uid := ""
-	if u, err := user.Lookup(p.Owner); err == nil {
-		uid = u.Uid
-	}
+// selected applies the include and exclude filters to a process owned by
+// uid.
+func (d *Discoverer) selected(p *Process, uid string) bool {
 	match := func(res []*regexp.Regexp, values ...string) bool {
 		for _, re := range res {
 			for _, v := range values {
@@ -414,6 +413,9 @@ func (d *Discoverer) probe(ctx context.Context, jobs []probeJob) int {
 	})
 	if len(jobs) > d.s.MaxProbesPerPass {
 		jobs = jobs[:d.s.MaxProbesPerPass]
+	}
+	if len(jobs) == 0 {
+		return 0
 	}
 	own := d.addrs()
 	sem := make(chan struct{}, max(1, d.s.ProbeConcurrency))

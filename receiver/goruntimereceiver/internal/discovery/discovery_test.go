@@ -26,6 +26,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/target"
 )
 
 // The test binary is a Go program: started with DISCOVERY_CHILD set, it is
@@ -156,7 +158,7 @@ func TestPassFindsGoProcessesOnly(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), p.StartTime, time.Minute)
 	assert.Equal(t, []Endpoint{{
 		Addr:    netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)), //nolint:gosec // a port
-		Sources: []string{SourceExpvar, SourceGoroutines},
+		Sources: []string{target.SourceExpvar, target.SourceGoroutines},
 	}}, p.Endpoints)
 
 	for name, pid := range map[string]int{"sleep": sleepCmd.Process.Pid, "perl": perlCmd.Process.Pid, "self": os.Getpid()} {
@@ -299,13 +301,13 @@ func TestEndpointsGiveEachSourceOnce(t *testing.T) {
 	b := netip.MustParseAddrPort("127.0.0.1:9090")
 	c := netip.MustParseAddrPort("127.0.0.1:8080")
 	got := endpoints(map[netip.AddrPort]*portState{
-		a: {probed: true, result: ProbeResult{Addr: a, HTTP: true, Sources: []string{SourceExpvar, SourceGoroutines}}},
-		b: {probed: true, result: ProbeResult{Addr: b, HTTP: true, Sources: []string{SourcePrometheus, SourceGoroutines}}},
+		a: {probed: true, result: ProbeResult{Addr: a, HTTP: true, Sources: []string{target.SourceExpvar, target.SourceGoroutines}}},
+		b: {probed: true, result: ProbeResult{Addr: b, HTTP: true, Sources: []string{target.SourcePrometheus, target.SourceGoroutines}}},
 		c: {probed: true, result: ProbeResult{Addr: c, HTTP: true}},
 	})
 	assert.Equal(t, []Endpoint{
-		{Addr: a, Sources: []string{SourceExpvar, SourceGoroutines}},
-		{Addr: b, Sources: []string{SourcePrometheus}},
+		{Addr: a, Sources: []string{target.SourceExpvar, target.SourceGoroutines}},
+		{Addr: b, Sources: []string{target.SourcePrometheus}},
 	}, got)
 }
 

@@ -10,13 +10,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-)
 
-// Source names, as the target package spells them.
-const (
-	SourceExpvar     = "expvar"
-	SourcePrometheus = "prometheus"
-	SourceGoroutines = "goroutines"
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/target"
 )
 
 // ProbeResult is what a port answered.
@@ -66,14 +61,14 @@ func (p *HTTPProber) Probe(ctx context.Context, addr netip.AddrPort) ProbeResult
 		source, path string
 		ok           func(h http.Header, body []byte) bool
 	}{
-		{SourceExpvar, "/debug/vars", func(h http.Header, b []byte) bool {
+		{target.SourceExpvar, "/debug/vars", func(h http.Header, b []byte) bool {
 			return strings.HasPrefix(h.Get("Content-Type"), "application/json") && bytes.HasPrefix(bytes.TrimSpace(b), []byte("{"))
 		}},
-		{SourcePrometheus, "/metrics", func(h http.Header, _ []byte) bool {
+		{target.SourcePrometheus, "/metrics", func(h http.Header, _ []byte) bool {
 			ct := h.Get("Content-Type")
 			return strings.HasPrefix(ct, "text/plain") || strings.HasPrefix(ct, "application/openmetrics-text")
 		}},
-		{SourceGoroutines, "/debug/pprof/", func(_ http.Header, b []byte) bool {
+		{target.SourceGoroutines, "/debug/pprof/", func(_ http.Header, b []byte) bool {
 			return bytes.Contains(b, []byte("goroutine"))
 		}},
 	} {

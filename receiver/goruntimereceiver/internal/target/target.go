@@ -94,6 +94,13 @@ type Target struct {
 	lastDump time.Time
 }
 
+// SourceAttribute is each source's go.scrape.source value.
+var SourceAttribute = map[string]metadata.AttributeGoScrapeSource{
+	SourcePrometheus: metadata.AttributeGoScrapeSourcePrometheus,
+	SourceExpvar:     metadata.AttributeGoScrapeSourceExpvar,
+	SourceGoroutines: metadata.AttributeGoScrapeSourceGoroutines,
+}
+
 // allSources lists every source built, in precedence order.
 var allSources = []string{SourcePrometheus, SourceExpvar, SourceGoroutines}
 
@@ -204,11 +211,7 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 			}
 			errs = append(errs, fmt.Errorf("target %q: %s: %w", t.s.Name, sourcePath[r.source], r.err))
 		}
-		attr := map[string]metadata.AttributeGoScrapeSource{
-			SourcePrometheus: metadata.AttributeGoScrapeSourcePrometheus,
-			SourceExpvar:     metadata.AttributeGoScrapeSourceExpvar,
-			SourceGoroutines: metadata.AttributeGoScrapeSourceGoroutines,
-		}[r.source]
+		attr := SourceAttribute[r.source]
 		up := int64(0)
 		if r.err == nil {
 			up = 1
