@@ -188,9 +188,17 @@ type queryData[T any] struct {
 // apiGet calls the query API; it returns an error for transport failures
 // and non-success answers.
 func apiGet(ctx context.Context, addr, path string, params url.Values) (json.RawMessage, error) {
+	return apiGetAs(ctx, addr, "", path, params)
+}
+
+// apiGetAs is apiGet as a tenant (X-Scope-OrgID), when tenant is set.
+func apiGetAs(ctx context.Context, addr, tenant, path string, params url.Values) (json.RawMessage, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path+"?"+params.Encode(), http.NoBody)
 	if err != nil {
 		return nil, err
+	}
+	if tenant != "" {
+		req.Header.Set("X-Scope-OrgID", tenant)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

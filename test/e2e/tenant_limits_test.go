@@ -127,33 +127,17 @@ service:
 
 // tenantCounts asks the query API, as tenant, for its series per tenant.
 func tenantCounts(addr, tenant string) (map[string]int, error) {
-	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/query?query="+url.QueryEscape(`count by (tenant) ({__name__=~".+", __name__!="target_info"})`), http.NoBody)
+	data, err := apiGetAs(context.Background(), addr, tenant, "/api/v1/query",
+		url.Values{"query": {`count by (tenant) ({__name__=~".+", __name__!="target_info"})`}})
 	if err != nil {
 		return nil, err
 	}
-	if tenant != "" {
-		req.Header.Set("X-Scope-OrgID", tenant)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	var d queryData[vectorSample]
+	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []vectorSample `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, err
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, r.Error)
 	}
 	out := map[string]int{}
-	for _, s := range r.Data.Result {
+	for _, s := range d.Result {
 		f, _ := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
 		out[s.Metric["tenant"]] = int(f)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -15,33 +14,20 @@ import (
 	"time"
 )
 
-// tenantQuery runs an instant query against an API that enforces tenancy.
+// tenantQuery runs an instant query against an API that enforces tenancy;
+// a range selector gives a matrix, anything else a vector.
 func tenantQuery(addr, tenant, q string) ([]matrixSeries, []vectorSample, error) {
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet,
-		"http://"+addr+"/api/v1/query?"+url.Values{"query": {q}}.Encode(), http.NoBody)
+	data, err := apiGetAs(context.Background(), addr, tenant, "/api/v1/query", url.Values{"query": {q}})
 	if err != nil {
 		return nil, nil, err
-	}
-	req.Header.Set("X-Scope-OrgID", tenant)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var r promResponse
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, nil, err
-	}
-	if r.Status != "success" {
-		return nil, nil, fmt.Errorf("%s: %s: %s", q, r.ErrorType, r.Error)
 	}
 	var m queryData[matrixSeries]
-	var v queryData[vectorSample]
-	if err := json.Unmarshal(r.Data, &m); err != nil {
+	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, nil, err
 	}
 	if m.ResultType == "vector" {
-		if err := json.Unmarshal(r.Data, &v); err != nil {
+		var v queryData[vectorSample]
+		if err := json.Unmarshal(data, &v); err != nil {
 			return nil, nil, err
 		}
 		return nil, v.Result, nil

@@ -117,6 +117,22 @@ func goChild(t *testing.T, mode string) (*exec.Cmd, int) {
 	return cmd, port
 }
 
+// countingProbes returns test settings that count the probes of one port:
+// other processes may come and go on a shared host between passes, so
+// only the test's own child is counted.
+func countingProbes(port int) (Settings, *atomic.Int64) {
+	var probes atomic.Int64
+	st := testSettings()
+	probe := st.Probe
+	st.Probe = func(ctx context.Context, addr netip.AddrPort) ProbeResult {
+		if int(addr.Port()) == port {
+			probes.Add(1)
+		}
+		return probe(ctx, addr)
+	}
+	return st, &probes
+}
+
 func find(res Result, pid int) (Process, bool) {
 	i := slices.IndexFunc(res.Processes, func(p Process) bool { return p.PID == pid })
 	if i < 0 {
@@ -134,17 +150,7 @@ func TestPassFindsGoProcessesOnly(t *testing.T) {
 		`$|=1; my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:0", Listen => 5) or die; print $s->sockport, "\n"; while (my $c = $s->accept) { close $c }`))
 	require.NotEmpty(t, perlPort)
 
-	// Probes of the Go child's port; other processes may come and go on a
-	// shared host between passes.
-	var probes atomic.Int64
-	st := testSettings()
-	probe := st.Probe
-	st.Probe = func(ctx context.Context, addr netip.AddrPort) ProbeResult {
-		if int(addr.Port()) == port {
-			probes.Add(1)
-		}
-		return probe(ctx, addr)
-	}
+	st, probes := countingProbes(port)
 	d, err := New(st)
 	require.NoError(t, err)
 	res, err := d.Pass(context.Background())
@@ -192,17 +198,7 @@ func TestPassFindsGoProcessesOnly(t *testing.T) {
 
 func TestNonHTTPPortIsProbedOnce(t *testing.T) {
 	cmd, port := goChild(t, "raw")
-	// Count the probes of the child's port only: other processes may come
-	// and go on a shared host between passes.
-	var probes atomic.Int64
-	st := testSettings()
-	probe := st.Probe
-	st.Probe = func(ctx context.Context, addr netip.AddrPort) ProbeResult {
-		if int(addr.Port()) == port {
-			probes.Add(1)
-		}
-		return probe(ctx, addr)
-	}
+	st, probes := countingProbes(port)
 	d, err := New(st)
 	require.NoError(t, err)
 	res, err := d.Pass(context.Background())
