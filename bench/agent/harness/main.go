@@ -184,12 +184,9 @@ func measure(o options, name, bin string, config func(vm, telemetry string) stri
 	}()
 	log.Printf("%s: warming up %s", name, o.warmup)
 	time.Sleep(o.warmup)
-	if col.ProcessState != nil {
-		return r, errors.New("the collector exited")
-	}
 	startCPU, err := cpuTicks(col.Process.Pid)
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("the collector exited: %w", err)
 	}
 	startRows, _ := vmMetric(vmAddr, `vm_rows_inserted_total{type="promremotewrite"}`)
 	startSent, startFailed := exportCounters(telemetry)
@@ -249,33 +246,27 @@ func report(o options, rs []result) {
 	}
 }
 
-func referenceConfig(addrs []string, vm, telemetry string) string {
+// Parts of the collector configs. Every pipeline is receivers ->
+// processors -> one exporter, with the collector's own metrics pulled on
+// the telemetry address.
+const (
+	limiterAndBatch = "memory_limiter, batch"
+	batchOnly       = "batch"
+	debugExporter   = "  debug:\n    verbosity: basic\n"
+)
+
+// collectorConfig assembles a config from receiver and exporter blocks
+// (YAML under their keys) and the IDs the pipeline names.
+func collectorConfig(receivers, receiverIDs, processorIDs, exporters, exporterID, telemetry string) string {
 	host, port, _ := net.SplitHostPort(telemetry)
-	quoted := make([]string, len(addrs))
-	for i, a := range addrs {
-		quoted[i] = strconv.Quote(a)
+	processors := "  batch:\n    timeout: 1s\n    send_batch_size: 8192\n"
+	if strings.Contains(processorIDs, "memory_limiter") {
+		processors = "  memory_limiter:\n    check_interval: 1s\n    limit_mib: 1024\n" + processors
 	}
 	return fmt.Sprintf(`receivers:
-  prometheus:
-    config:
-      scrape_configs:
-        - job_name: go
-          scrape_interval: 1s
-          scrape_timeout: 1s
-          static_configs:
-            - targets: [%s]
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 1024
-  batch:
-    timeout: 1s
-    send_batch_size: 8192
-exporters:
-  prometheusremotewrite:
-    endpoint: http://%s/api/v1/write
-    timeout: 5s
-service:
+%sprocessors:
+%sexporters:
+%sservice:
   telemetry:
     metrics:
       readers:
@@ -286,14 +277,37 @@ service:
                 port: %s
   pipelines:
     metrics:
-      receivers: [prometheus]
-      processors: [memory_limiter, batch]
-      exporters: [prometheusremotewrite]
-`, strings.Join(quoted, ", "), vm, host, port)
+      receivers: [%s]
+      processors: [%s]
+      exporters: [%s]
+`, receivers, processors, exporters, host, port, receiverIDs, processorIDs, exporterID)
 }
 
-func oursConfig(addrs []string, vm, telemetry string, all bool) string {
-	host, port, _ := net.SplitHostPort(telemetry)
+// referenceReceiver is contrib's prometheus receiver on every target;
+// compressed false sets enable_compression: false.
+func referenceReceiver(addrs []string, compressed bool) string {
+	quoted := make([]string, len(addrs))
+	for i, a := range addrs {
+		quoted[i] = strconv.Quote(a)
+	}
+	extra := ""
+	if !compressed {
+		extra = "          enable_compression: false\n"
+	}
+	return fmt.Sprintf(`  prometheus:
+    config:
+      scrape_configs:
+        - job_name: go
+          scrape_interval: 1s
+          scrape_timeout: 1s
+%s          static_configs:
+            - targets: [%s]
+`, extra, strings.Join(quoted, ", "))
+}
+
+// oursReceiver is go_runtime on every target's /metrics; all passes on
+// every go_* family outside the model too.
+func oursReceiver(addrs []string, all bool) string {
 	var targets strings.Builder
 	for _, a := range addrs {
 		fmt.Fprintf(&targets, "      - endpoint: http://%s\n        sources: [prometheus]\n", a)
@@ -301,41 +315,17 @@ func oursConfig(addrs []string, vm, telemetry string, all bool) string {
 			targets.WriteString("        prometheus:\n          include: [\"go_.*\"]\n")
 		}
 	}
-	return fmt.Sprintf(`receivers:
-  go_runtime:
-    collection_interval: 1s
-    self:
-      enabled: false
-    targets:
-%sprocessors:
-  memory_limiter:
-    check_interval: 1s
-    limit_mib: 1024
-  batch:
-    timeout: 1s
-    send_batch_size: 8192
-exporters:
-  tsdb:
-    remote_write:
-      http:
-        endpoint: http://%s/api/v1/write
-        timeout: 5s
-      native_histograms: false
-service:
-  telemetry:
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: %s
-                port: %s
-  pipelines:
-    metrics:
-      receivers: [go_runtime]
-      processors: [memory_limiter, batch]
-      exporters: [tsdb]
-`, targets.String(), vm, host, port)
+	return "  go_runtime:\n    collection_interval: 1s\n    self:\n      enabled: false\n    targets:\n" + targets.String()
+}
+
+func referenceConfig(addrs []string, vm, telemetry string) string {
+	exporter := fmt.Sprintf("  prometheusremotewrite:\n    endpoint: http://%s/api/v1/write\n    timeout: 5s\n", vm)
+	return collectorConfig(referenceReceiver(addrs, true), "prometheus", limiterAndBatch, exporter, "prometheusremotewrite", telemetry)
+}
+
+func oursConfig(addrs []string, vm, telemetry string, all bool) string {
+	exporter := fmt.Sprintf("  tsdb:\n    remote_write:\n      http:\n        endpoint: http://%s/api/v1/write\n        timeout: 5s\n      native_histograms: false\n", vm)
+	return collectorConfig(oursReceiver(addrs, all), "go_runtime", limiterAndBatch, exporter, "tsdb", telemetry)
 }
 
 func freeAddr() string {
@@ -389,8 +379,8 @@ func peakRSS(pid int) (float64, error) {
 	return 0, errors.New("no VmHWM")
 }
 
-// promLines reads a Prometheus text exposition and sums the samples of
-// each family whose name and labels start with prefix.
+// promSum reads a Prometheus text exposition and sums the samples whose
+// line starts with prefix.
 func promSum(u, prefix string) float64 {
 	resp, err := http.Get(u) //nolint:noctx,gosec // local peer
 	if err != nil {
@@ -471,10 +461,14 @@ func scrapeOnly(o options, addrs []string) error {
 		name, bin string
 		config    func(telemetry string) string
 	}{
-		{"reference (contrib prometheus receiver)", o.reference, func(tel string) string { return debugOnly(referenceConfig(addrs, "127.0.0.1:1", tel)) }},
-		{"otelcol-goruntime (go_runtime)", o.ours, func(tel string) string { return debugOnly(oursConfig(addrs, "127.0.0.1:1", tel, false)) }},
+		{"reference (contrib prometheus receiver)", o.reference, func(tel string) string {
+			return collectorConfig(referenceReceiver(addrs, true), "prometheus", limiterAndBatch, debugExporter, "debug", tel)
+		}},
+		{"otelcol-goruntime (go_runtime)", o.ours, func(tel string) string {
+			return collectorConfig(oursReceiver(addrs, false), "go_runtime", limiterAndBatch, debugExporter, "debug", tel)
+		}},
 		{"reference, enable_compression: false", o.reference, func(tel string) string {
-			return strings.Replace(debugOnly(referenceConfig(addrs, "127.0.0.1:1", tel)), "          scrape_timeout: 1s\n", "          scrape_timeout: 1s\n          enable_compression: false\n", 1)
+			return collectorConfig(referenceReceiver(addrs, false), "prometheus", limiterAndBatch, debugExporter, "debug", tel)
 		}},
 	} {
 		r, err := measureProcess(o, c.name, c.bin, c.config)
@@ -492,17 +486,6 @@ func scrapeOnly(o options, addrs []string) error {
 	fmt.Printf("\nours / reference: CPU %.2fx, peak RSS %.2fx\n", rs[1].cpuCores/rs[0].cpuCores, rs[1].peakRSSMiB/rs[0].peakRSSMiB)
 	fmt.Printf("ours / reference without compression: CPU %.2fx, peak RSS %.2fx\n", rs[1].cpuCores/rs[2].cpuCores, rs[1].peakRSSMiB/rs[2].peakRSSMiB)
 	return nil
-}
-
-// debugOnly swaps a config's exporter for the debug exporter.
-func debugOnly(cfg string) string {
-	head, rest, _ := strings.Cut(cfg, "exporters:\n")
-	_, tail, _ := strings.Cut(rest, "service:\n")
-	cfg = head + "exporters:\n  debug:\n    verbosity: basic\nservice:\n" + tail
-	for _, e := range []string{"[prometheusremotewrite]", "[tsdb]"} {
-		cfg = strings.ReplaceAll(cfg, "exporters: "+e, "exporters: [debug]")
-	}
-	return cfg
 }
 
 // measureProcess runs one collector with the config made for its
@@ -549,10 +532,6 @@ func measureProcess(o options, name, bin string, config func(telemetry string) s
 // (one receiver per target, as it takes one endpoint) against go_runtime
 // with sources: [expvar], both into the debug exporter.
 func scrapeOnlyExpvar(o options, addrs []string) error {
-	telemetryBlock := func(tel string) string {
-		host, port, _ := net.SplitHostPort(tel)
-		return fmt.Sprintf("  telemetry:\n    metrics:\n      readers:\n        - pull:\n            exporter:\n              prometheus:\n                host: %s\n                port: %s\n", host, port)
-	}
 	reference := func(tel string) string {
 		var recv, ids strings.Builder
 		for i, a := range addrs {
@@ -562,17 +541,16 @@ func scrapeOnlyExpvar(o options, addrs []string) error {
 			}
 			fmt.Fprintf(&ids, "expvar/%d", i)
 		}
-		return "receivers:\n" + recv.String() + "processors:\n  batch:\n    timeout: 1s\n    send_batch_size: 8192\nexporters:\n  debug:\n    verbosity: basic\nservice:\n" +
-			telemetryBlock(tel) + "  pipelines:\n    metrics:\n      receivers: [" + ids.String() + "]\n      processors: [batch]\n      exporters: [debug]\n"
+		// The v0.145 reference has no memory_limiter: batch on both sides.
+		return collectorConfig(recv.String(), ids.String(), batchOnly, debugExporter, "debug", tel)
 	}
 	ours := func(tel string) string {
 		var t strings.Builder
 		for _, a := range addrs {
 			fmt.Fprintf(&t, "      - endpoint: http://%s\n        sources: [expvar]\n", a)
 		}
-		return "receivers:\n  go_runtime:\n    collection_interval: 1s\n    self:\n      enabled: false\n    targets:\n" + t.String() +
-			"processors:\n  batch:\n    timeout: 1s\n    send_batch_size: 8192\nexporters:\n  debug:\n    verbosity: basic\nservice:\n" +
-			telemetryBlock(tel) + "  pipelines:\n    metrics:\n      receivers: [go_runtime]\n      processors: [batch]\n      exporters: [debug]\n"
+		return collectorConfig("  go_runtime:\n    collection_interval: 1s\n    self:\n      enabled: false\n    targets:\n"+t.String(),
+			"go_runtime", batchOnly, debugExporter, "debug", tel)
 	}
 	var rs []result
 	for _, c := range []struct {
