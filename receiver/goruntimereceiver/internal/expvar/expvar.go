@@ -3,12 +3,9 @@
 package expvar // import "github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/expvar"
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 )
 
@@ -52,8 +49,6 @@ type MemStats struct {
 type Vars struct {
 	// MemStats is nil when the answer has no memstats.
 	MemStats *MemStats
-	// Cmdline is the process's command line, when served.
-	Cmdline []string
 	// Numbers are the numeric variables that include kept, by name; a
 	// number inside a JSON object (an expvar.Map) is named "var.key".
 	Numbers map[string]float64
@@ -68,77 +63,132 @@ var (
 // maxDepth bounds the nesting of user variables that is searched for numbers.
 const maxDepth = 4
 
+// Parser reads /debug/vars answers, reusing its buffers from one answer
+// to the next. One target's scrapes share one Parser; it is not safe for
+// concurrent use.
+type Parser struct {
+	body []byte
+	ms   MemStats
+	vars Vars
+}
+
 // Parse reads a /debug/vars answer of at most maxBytes bytes. include
-// decides which numeric user variables to keep (nil keeps none).
-func Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, error) {
-	body, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+// decides which numeric user variables to keep (nil keeps none). The
+// result is valid until the next call.
+func (p *Parser) Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, error) {
+	body, err := readAll(r, maxBytes, p.body[:0])
+	p.body = body
 	if err != nil {
-		return nil, fmt.Errorf("reading /debug/vars: %w", err)
+		return nil, err
 	}
-	if int64(len(body)) > maxBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
-	}
-	v := &Vars{}
-	if raw, ok := top["memstats"]; ok {
-		ms := &MemStats{}
-		if err := json.Unmarshal(raw, ms); err != nil {
-			return nil, fmt.Errorf("memstats: %w", err)
-		}
-		v.MemStats = ms
-	}
-	if raw, ok := top["cmdline"]; ok {
-		_ = json.Unmarshal(raw, &v.Cmdline) // a service may serve anything under this name
-	}
-	if include == nil {
-		return v, nil
-	}
-	names := make([]string, 0, len(top))
-	for name := range top {
-		if name != "memstats" && name != "cmdline" {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		collectNumbers(name, top[name], include, 0, v)
+	return parse(body, include, &p.vars, &p.ms)
+}
+
+// Parse reads a /debug/vars answer of at most maxBytes bytes into new
+// values. include decides which numeric user variables to keep (nil keeps
+// none).
+func Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, error) {
+	var p Parser
+	v, err := p.Parse(r, maxBytes, include)
+	if err != nil {
+		return nil, err
 	}
 	return v, nil
 }
 
-// collectNumbers adds the numbers in raw under name (and name.key for
-// objects) that include keeps.
-func collectNumbers(name string, raw json.RawMessage, include func(string) bool, depth int, v *Vars) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return
-	}
-	switch raw[0] {
-	case '{':
-		if depth >= maxDepth {
-			return
+// readAll reads r into buf, failing past maxBytes.
+func readAll(r io.Reader, maxBytes int64, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
 		}
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(raw, &obj) != nil {
-			return
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > maxBytes {
+			return buf, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
 		}
-		for k, sub := range obj {
-			collectNumbers(name+"."+k, sub, include, depth+1, v)
+		if err == io.EOF {
+			return buf, nil
 		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		if !include(name) {
-			return
-		}
-		f, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil {
-			return
+			return buf, fmt.Errorf("reading /debug/vars: %w", err)
 		}
-		if v.Numbers == nil {
-			v.Numbers = map[string]float64{}
+	}
+}
+
+// parse reads body into v, with ms as the memstats' storage.
+func parse(body []byte, include func(string) bool, v *Vars, ms *MemStats) (*Vars, error) {
+	v.MemStats = nil
+	var numbers map[string]float64 // new each time: the caller may keep it
+	s := scanner{b: body}
+	var msErr error // the last memstats' error, as only the last counts
+	switch s.peek() {
+	case 'n':
+		// null decodes to no variables at all, as with encoding/json.
+		if err := s.literal("null"); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
 		}
-		v.Numbers[name] = f
+	case '{':
+		err := s.object(0, func(key []byte, plain bool) error {
+			switch {
+			case plain && string(key) == "memstats" || !plain && unquote(key, plain) == "memstats":
+				*ms = MemStats{}
+				v.MemStats = ms
+				var err error
+				msErr, err = readMemStats(&s, ms)
+				return err
+			case include != nil:
+				return collect(&s, unquote(key, plain), include, 0, &numbers)
+			default:
+				return s.skip(1)
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
+		}
+	default:
+		if err := s.skip(0); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
+		}
+		return nil, fmt.Errorf("%w: the answer is not an object", ErrNotJSON)
+	}
+	if s.space(); s.i < len(s.b) {
+		return nil, fmt.Errorf("%w: %w", ErrNotJSON, s.fail("end of input"))
+	}
+	if msErr != nil {
+		return nil, fmt.Errorf("memstats: %w", msErr)
+	}
+	v.Numbers = numbers
+	return v, nil
+}
+
+// collect reads the value under name, keeping the numbers in it (and in
+// objects in it, named name.key) that include keeps; a later number of one
+// name replaces an earlier one.
+func collect(s *scanner, name string, include func(string) bool, depth int, numbers *map[string]float64) error {
+	switch c := s.peek(); {
+	case c == '{':
+		if depth >= maxDepth {
+			return s.skip(depth + 1)
+		}
+		return s.object(depth+1, func(key []byte, plain bool) error {
+			return collect(s, name+"."+unquote(key, plain), include, depth+1, numbers)
+		})
+	case c == '-' || isDigit(c):
+		num, err := s.number()
+		if err != nil || !include(name) {
+			return err
+		}
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil {
+			return nil // out of float64's range: not kept
+		}
+		if *numbers == nil {
+			*numbers = map[string]float64{}
+		}
+		(*numbers)[name] = f
+		return nil
+	default:
+		return s.skip(depth + 1)
 	}
 }

@@ -1,11 +1,17 @@
 package expvar
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	stdexpvar "expvar"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +55,6 @@ func TestParseRealDebugVars(t *testing.T) {
 	assert.Positive(t, v.MemStats.NumGC)
 	assert.Positive(t, v.MemStats.HeapAlloc)
 	assert.GreaterOrEqual(t, v.MemStats.Sys, v.MemStats.HeapSys)
-	assert.NotEmpty(t, v.Cmdline)
 	assert.Equal(t, map[string]float64{"requests_total": 7, "responses.200": 5, "responses.500": 1}, v.Numbers)
 }
 
@@ -170,12 +175,190 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// reference reads body with encoding/json alone: what Parse must agree
+// with. It returns the memstats, the numbers include keeps (in document
+// order, a later one replacing an earlier one) and the kind of error.
+func reference(body []byte, include func(string) bool) (*MemStats, map[string]float64, error) {
+	if !json.Valid(body) {
+		return nil, nil, ErrNotJSON
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, nil, ErrNotJSON
+	}
+	var ms *MemStats
+	if raw, ok := top["memstats"]; ok {
+		ms = &MemStats{}
+		if err := json.Unmarshal(raw, ms); err != nil {
+			return nil, nil, errMemStats
+		}
+	}
+	if include == nil || top == nil {
+		return ms, nil, nil
+	}
+	var numbers map[string]float64
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var walk func(name string, depth int)
+	token := func() json.Token {
+		tok, err := dec.Token()
+		if err != nil {
+			panic(fmt.Sprintf("reading valid JSON token by token: %v", err))
+		}
+		return tok
+	}
+	walk = func(name string, depth int) {
+		tok := token()
+		switch tok := tok.(type) {
+		case json.Delim:
+			if tok == '{' && depth < maxDepth {
+				for dec.More() {
+					walk(name+"."+token().(string), depth+1)
+				}
+				token()
+				return
+			}
+			for n := 1; n > 0; { // skip to the matching close
+				if d, ok := token().(json.Delim); ok {
+					if d == '{' || d == '[' {
+						n++
+					} else {
+						n--
+					}
+				}
+			}
+		case json.Number:
+			if !include(name) {
+				return
+			}
+			if f, err := strconv.ParseFloat(string(tok), 64); err == nil {
+				if numbers == nil {
+					numbers = map[string]float64{}
+				}
+				numbers[name] = f
+			}
+		}
+	}
+	token() // {
+	for dec.More() {
+		key := token()
+		if key == "memstats" {
+			var skip json.RawMessage
+			_ = dec.Decode(&skip)
+			continue
+		}
+		walk(key.(string), 0)
+	}
+	return ms, numbers, nil
+}
+
+var errMemStats = errors.New("memstats error")
+
+// kind says which of reference's errors err is.
+func kind(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotJSON):
+		return ErrNotJSON
+	case strings.HasPrefix(err.Error(), "memstats: "):
+		return errMemStats
+	}
+	return err
+}
+
+func TestParseMatchesEncodingJSON(t *testing.T) {
+	for _, body := range []string{
+		string(debugVars(t)),
+		`null`, ` {} `, `{"memstats":null}`, `{"memstats":{"NumGC":null}}`,
+		`{"memstats":{"numgc":3,"PAUSENS":[1,2],"\u0041lloc":4,"ſys":5,"\u212aey":1}}`,
+		`{"memstats":{"PauseNs":[1,2,3]},"memstats":{"PauseNs":[7]}}`,
+		`{"memstats":{"PauseNs":[1,2,3],"PauseNs":[null,9]}}`,
+		`{"memstats":{"NumGC":4294967296}}`, `{"memstats":{"NumGC":1.0}}`, `{"memstats":{"NumGC":-0}}`,
+		`{"memstats":{"GCCPUFraction":1e400}}`, `{"memstats":{"GCCPUFraction":-1.5e-3}}`,
+		`{"memstats":{"PauseNs":"x"}}`, `{"memstats":{"PauseNs":[[1]]}}`, `{"memstats":[]}`,
+		`{"memstats":{"NumGC":"1"}},`, "{}\x00", "\x00", `{"memstats":{"NumGC":1}} x`, `{"memstats":{"NumGC":01}}`,
+		`{"a":{"b":{"c":{"d":{"e":1,"f":{"g":2}}}}},"a.b":3,"n":-2.5e2,"big":1e999}`,
+		`{"\u00e9t\u00e9":1,"badÿ":2,"e":{"k\n":3}}`,
+		`{"a":1,"a":{"x":2},"a":3}`, `[1]`, `"memstats"`, `{"x":"\u12"}`, `{"x":"a` + "" + `"}`,
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		`{"x":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
+		`{"x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`,
+	} {
+		checkAgainstReference(t, []byte(body))
+	}
+}
+
+func checkAgainstReference(t *testing.T, body []byte) {
+	t.Helper()
+	include := func(name string) bool { return !strings.HasPrefix(name, "x") }
+	wantMS, wantNumbers, wantErr := reference(body, include)
+	got, err := Parse(bytes.NewReader(body), 1<<24, include)
+	short := body
+	if len(short) > 200 {
+		short = short[:200]
+	}
+	if kind(err) != wantErr {
+		t.Fatalf("%q: error %v, encoding/json gives %v", short, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if (got.MemStats == nil) != (wantMS == nil) || wantMS != nil && *got.MemStats != *wantMS {
+		// Not require.Equal: its diff of two 4 KiB structs takes minutes.
+		t.Fatalf("%q: memstats differ\n got %+v\nwant %+v", short, got.MemStats, wantMS)
+	}
+	if !maps.Equal(got.Numbers, wantNumbers) || (got.Numbers == nil) != (wantNumbers == nil) {
+		t.Fatalf("%q: numbers %v, encoding/json gives %v", short, got.Numbers, wantNumbers)
+	}
+}
+
+// FuzzParseMatchesEncodingJSON holds the hand-written reader to what
+// encoding/json makes of the same bytes.
+func FuzzParseMatchesEncodingJSON(f *testing.F) {
+	f.Add([]byte(`{"memstats":{"NumGC":2,"PauseNs":[1,2],"numforcedgc":1},"n":1,"m":{"a":{"b":2}},"x":[{"y":null}]}`))
+	f.Add(debugVars(f))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkAgainstReference(t, body)
+	})
+}
+
+func TestParserReusesItsBuffers(t *testing.T) {
+	body := debugVars(t)
+	var p Parser
+	_, err := p.Parse(bytes.NewReader(body), 1<<20, nil)
+	require.NoError(t, err)
+	r := bytes.NewReader(body)
+	allocs := testing.AllocsPerRun(20, func() {
+		r.Reset(body)
+		if _, err := p.Parse(r, 1<<20, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "a warm parser allocates nothing")
+}
+
 func BenchmarkParseDebugVars(b *testing.B) {
 	body := debugVars(b)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Parse(strings.NewReader(string(body)), 1<<20, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParserDebugVars is a target's steady state: one Parser reused.
+func BenchmarkParserDebugVars(b *testing.B) {
+	body := debugVars(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	var p Parser
+	r := bytes.NewReader(body)
+	for b.Loop() {
+		r.Reset(body)
+		if _, err := p.Parse(r, 1<<20, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -80,9 +80,12 @@ type Target struct {
 	start     pcommon.Timestamp
 	procStart float64
 	pauses    expvar.PauseTracker
-	buf       []expvar.Pause
-	hist      model.ExpHistogram
-	lost      uint64
+	// expvarParser's buffers serve every scrape of this target; what it
+	// returns is used up before the next scrape.
+	expvarParser expvar.Parser
+	buf          []expvar.Pause
+	hist         model.ExpHistogram
+	lost         uint64
 
 	// With no sources configured, the target's sources are detected:
 	// active holds those that answered, and detect asks every source again
@@ -442,16 +445,9 @@ func (t *Target) fetchExpvar(ctx context.Context) (*expvar.Vars, error) {
 	defer drain(resp)
 	var include func(string) bool
 	if len(t.s.ExpvarInclude) > 0 {
-		include = func(name string) bool {
-			for _, re := range t.s.ExpvarInclude {
-				if re.MatchString(name) {
-					return true
-				}
-			}
-			return false
-		}
+		include = t.expvarInclude
 	}
-	vars, err := expvar.Parse(resp.Body, t.s.MaxResponseSize, include)
+	vars, err := t.expvarParser.Parse(resp.Body, t.s.MaxResponseSize, include)
 	if err != nil {
 		return nil, err
 	}
@@ -459,6 +455,16 @@ func (t *Target) fetchExpvar(ctx context.Context) (*expvar.Vars, error) {
 		return nil, fmt.Errorf("no memstats in the answer")
 	}
 	return vars, nil
+}
+
+// expvarInclude says whether a user variable matches an include pattern.
+func (t *Target) expvarInclude(name string) bool {
+	for _, re := range t.s.ExpvarInclude {
+		if re.MatchString(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // recordExpvar maps memstats to the model, leaving out what another source
