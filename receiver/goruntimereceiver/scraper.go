@@ -37,13 +37,22 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 	if s.cfg.Self.Enabled {
 		s.self = selfsource.New(s.cfg.MetricsBuilderConfig, s.set, selfsource.OwnIdentity(s.serviceName(), s.instanceID()))
 	}
+	clientTelemetry := s.set.TelemetrySettings
+	if !httpInstrumentationKept(ctx, clientTelemetry) {
+		// confighttp wraps the client in otelhttp only with a tracer
+		// provider. Left out, each request saves otelhttp's work (a tenth
+		// of an expvar scrape) whose output nothing would keep.
+		clientTelemetry.TracerProvider = nil
+	}
 	for i, tc := range s.cfg.Targets {
 		// HTTP clients are built here, not in the factory, so that auth
 		// extensions resolve.
-		client, err := tc.HTTP.ToClient(ctx, host.GetExtensions(), s.set.TelemetrySettings)
+		client, err := tc.HTTP.ToClient(ctx, host.GetExtensions(), clientTelemetry)
 		if err != nil {
 			return fmt.Errorf("target %d (%s): %w", i, tc.Endpoint, err)
 		}
+		timeout := client.Timeout
+		client.Timeout = 0 // applied per request by the target
 		u, err := url.Parse(tc.Endpoint)
 		if err != nil {
 			return fmt.Errorf("target %d: %w", i, err)
@@ -60,6 +69,7 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 			GoroutineInterval:  tc.Goroutines.Interval,
 			MaxDumpSize:        tc.Goroutines.MaxDumpSize,
 			TopCreators:        tc.Goroutines.TopCreators,
+			Timeout:            timeout,
 		}, client, s.cfg.MetricsBuilderConfig, s.set))
 	}
 	if s.cfg.Discovery.Enabled {

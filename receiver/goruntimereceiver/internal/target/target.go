@@ -65,6 +65,11 @@ type Settings struct {
 	// TopCreators is how many creating functions are counted by name; the
 	// rest are counted as "other".
 	TopCreators int
+	// Timeout bounds each request, body included (0: no bound). It is
+	// applied through the request's context rather than http.Client's
+	// Timeout, which costs a goroutine and a timer per request when the
+	// transport is wrapped.
+	Timeout time.Duration
 }
 
 // Target scrapes one service. It is not safe for concurrent use: the
@@ -73,6 +78,7 @@ type Target struct {
 	s      Settings
 	client *http.Client
 	mb     *metadata.MetricsBuilder
+	urls   map[string]string // by source path
 
 	// start is when the current cumulative series of this target began:
 	// the process's start time where /metrics says it, else the first
@@ -258,15 +264,39 @@ var sourcePath = map[string]string{
 	SourceGoroutines: "/debug/pprof/goroutine",
 }
 
-// get fetches path and checks the status; the caller closes the body.
-func (t *Target) get(ctx context.Context, path, accept string) (*http.Response, error) {
+// url returns the address of path under the target's base URL.
+func (t *Target) url(path string) string {
+	if u, ok := t.urls[path]; ok {
+		return u
+	}
 	p, query, _ := strings.Cut(path, "?")
 	u := t.s.Endpoint.JoinPath(p)
 	if strings.HasSuffix(p, "/") && !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
 	u.RawQuery = query
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), http.NoBody)
+	if t.urls == nil {
+		t.urls = map[string]string{}
+	}
+	t.urls[path] = u.String()
+	return t.urls[path]
+}
+
+// get fetches path and checks the status; the caller closes the body,
+// which also ends the request's deadline.
+func (t *Target) get(ctx context.Context, path, accept string) (resp *http.Response, err error) {
+	if t.s.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.s.Timeout)
+		defer func() {
+			if err != nil {
+				cancel()
+				return
+			}
+			resp.Body = cancelBody{resp.Body, cancel}
+		}()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url(path), http.NoBody)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +305,7 @@ func (t *Target) get(ctx context.Context, path, accept string) (*http.Response, 
 		// Set by hand, so the transport does not decompress for us.
 		req.Header.Set("Accept-Encoding", "identity")
 	}
-	resp, err := t.client.Do(req)
+	resp, err = t.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -293,6 +323,18 @@ func (t *Target) get(ctx context.Context, path, accept string) (*http.Response, 
 		resp.Body = gzipBody{zr, resp.Body}
 	}
 	return resp, nil
+}
+
+// cancelBody ends a request's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // gzipBody reads a gzip body and closes the connection's body.

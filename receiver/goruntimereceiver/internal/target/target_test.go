@@ -194,3 +194,25 @@ func compile(t *testing.T, patterns ...string) []*regexp.Regexp {
 	}
 	return out
 }
+
+// TestTimeoutCoversTheBody: a target that answers the headers and then
+// stalls in the middle of the body is cut off by the target's timeout,
+// which the receiver applies per request instead of http.Client's.
+func TestTimeoutCoversTheBody(t *testing.T) {
+	release := make(chan struct{})
+	tg, _ := newTarget(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"memstats":{"NumGC":`))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer close(release)
+	tg.client.Timeout = 0
+	tg.s.Timeout = 200 * time.Millisecond
+	md, err := tg.Scrape(context.Background(), time.Now())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "context deadline exceeded")
+	assert.Equal(t, int64(0), intValue(t, md, "go.scrape.up"))
+}
