@@ -42,6 +42,9 @@ func (s *scanner) space() {
 // peek returns the next byte after white space, 0 at the end (a NUL
 // byte also gives 0: callers that need the end check s.i).
 func (s *scanner) peek() byte {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return s.b[s.i] // no white space: the common case
+	}
 	s.space()
 	if s.i >= len(s.b) {
 		return 0
@@ -68,13 +71,18 @@ func (s *scanner) str() (raw []byte, plain bool, err error) {
 	s.i++
 	start := s.i
 	plain = true
+	ascii := true
 	for s.i < len(s.b) {
+		if c := s.b[s.i]; c >= 0x20 && c < 0x80 && c != '"' && c != '\\' {
+			s.i++ // the common case first
+			continue
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			raw = s.b[start:s.i]
 			s.i++
-			if plain && !utf8.Valid(raw) {
+			if plain && !ascii && !utf8.Valid(raw) {
 				plain = false
 			}
 			return raw, plain, nil
@@ -101,6 +109,7 @@ func (s *scanner) str() (raw []byte, plain bool, err error) {
 		case c < 0x20:
 			return nil, false, s.fail("string character")
 		default:
+			ascii = false
 			s.i++
 		}
 	}
@@ -203,13 +212,63 @@ func (s *scanner) literal(word string) error {
 // encoding/json does (10000), so hostile input cannot exhaust the stack.
 const maxNesting = 10000
 
-// skip reads and validates one value of any kind.
+// skip reads and validates one value of any kind. It is the bulk of a
+// /debug/vars answer (BySize, cmdline, the service's own variables), so it
+// loops by itself instead of going through object and array.
 func (s *scanner) skip(depth int) error {
 	switch c := s.peek(); {
 	case c == '{':
-		return s.object(depth, func(_ []byte, _ bool) error { return s.skip(depth + 1) })
+		if depth >= maxNesting {
+			return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
+		}
+		s.i++
+		if s.peek() == '}' {
+			s.i++
+			return nil
+		}
+		for {
+			if _, _, err := s.str(); err != nil {
+				return err
+			}
+			if err := s.consume(':', "':'"); err != nil {
+				return err
+			}
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+			case '}':
+				s.i++
+				return nil
+			default:
+				return s.fail("',' or '}'")
+			}
+		}
 	case c == '[':
-		return s.array(depth, func(int) error { return s.skip(depth + 1) })
+		if depth >= maxNesting {
+			return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
+		}
+		s.i++
+		if s.peek() == ']' {
+			s.i++
+			return nil
+		}
+		for {
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return nil
+			default:
+				return s.fail("',' or ']'")
+			}
+		}
 	case c == '"':
 		_, _, err := s.str()
 		return err
