@@ -351,6 +351,9 @@ func BenchmarkParseDebugVars(b *testing.B) {
 
 // BenchmarkParserDebugVars is a target's steady state: one Parser reused.
 func BenchmarkParserDebugVars(b *testing.B) {
+	for range RingSize {
+		runtime.GC() // a full ring, as in a service that has run a while
+	}
 	body := debugVars(b)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
@@ -361,5 +364,12 @@ func BenchmarkParserDebugVars(b *testing.B) {
 		if _, err := p.Parse(r, 1<<20, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCountersAtTheEdgeOfUint64(t *testing.T) {
+	for _, n := range []string{"0", "9", "1234567890123456789", "9999999999999999999", "10000000000000000000",
+		"18446744073709551615", "18446744073709551616", "99999999999999999999", "100000000000000000000", "123.0", "1e3", "01"} {
+		checkAgainstReference(t, []byte(`{"memstats":{"Alloc":`+n+`,"PauseNs":[`+n+`,`+n+`]}}`))
 	}
 }

@@ -185,12 +185,22 @@ func (s *scanner) uint() (n uint64, ok bool) {
 	if i+1 < len(s.b) && s.b[i] == '0' && isDigit(s.b[i+1]) {
 		return 0, false
 	}
-	for ; i < len(s.b) && isDigit(s.b[i]); i++ {
+	// Up to 19 digits cannot overflow: no check per digit.
+	end := min(len(s.b), i+19)
+	for ; i < end && isDigit(s.b[i]); i++ {
+		n = n*10 + uint64(s.b[i]-'0')
+	}
+	if i < len(s.b) && isDigit(s.b[i]) {
+		// A 20th digit: the last one that can fit.
 		d := uint64(s.b[i] - '0')
 		if n > (1<<64-1-d)/10 {
 			return 0, false
 		}
 		n = n*10 + d
+		i++
+		if i < len(s.b) && isDigit(s.b[i]) {
+			return 0, false
+		}
 	}
 	if i < len(s.b) && (s.b[i] == '.' || s.b[i] == 'e' || s.b[i] == 'E') {
 		return 0, false
