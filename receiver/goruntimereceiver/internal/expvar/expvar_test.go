@@ -373,3 +373,11 @@ func TestCountersAtTheEdgeOfUint64(t *testing.T) {
 		checkAgainstReference(t, []byte(`{"memstats":{"Alloc":`+n+`,"PauseNs":[`+n+`,`+n+`]}}`))
 	}
 }
+
+func TestRingsPastTheirLength(t *testing.T) {
+	long := strings.TrimSuffix(strings.Repeat("1,", RingSize), ",")
+	for _, tail := range []string{"", ",7", ",1.5", ",-1", `,"x"`, ",[1]", ",99999999999999999999", ",null", ",{}"} {
+		checkAgainstReference(t, []byte(`{"memstats":{"PauseNs":[`+long+tail+`],"PauseEnd":[1.5,2]}}`))
+		checkAgainstReference(t, []byte(`{"memstats":{"PauseNs":[`+long+tail+`]}}`))
+	}
+}

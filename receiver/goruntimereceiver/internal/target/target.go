@@ -78,7 +78,7 @@ type Target struct {
 	s      Settings
 	client *http.Client
 	mb     *metadata.MetricsBuilder
-	urls   map[string]string // by source path
+	reqs   map[string]*http.Request // by path, see request
 
 	// start is when the current cumulative series of this target began:
 	// the process's start time where /metrics says it, else the first
@@ -264,10 +264,12 @@ var sourcePath = map[string]string{
 	SourceGoroutines: "/debug/pprof/goroutine",
 }
 
-// url returns the address of path under the target's base URL.
-func (t *Target) url(path string) string {
-	if u, ok := t.urls[path]; ok {
-		return u
+// request returns the request for path, built once: each scrape sends a
+// shallow copy with its own context. The copies share the header map,
+// which net/http and round trippers only read (RoundTripper's contract).
+func (t *Target) request(path, accept string) (*http.Request, error) {
+	if r, ok := t.reqs[path]; ok {
+		return r, nil
 	}
 	p, query, _ := strings.Cut(path, "?")
 	u := t.s.Endpoint.JoinPath(p)
@@ -275,11 +277,20 @@ func (t *Target) url(path string) string {
 		u.Path += "/"
 	}
 	u.RawQuery = query
-	if t.urls == nil {
-		t.urls = map[string]string{}
+	r, err := http.NewRequest(http.MethodGet, u.String(), http.NoBody)
+	if err != nil {
+		return nil, err
 	}
-	t.urls[path] = u.String()
-	return t.urls[path]
+	r.Header.Set("Accept", accept)
+	if t.s.Uncompressed {
+		// Set by hand, so the transport does not decompress for us.
+		r.Header.Set("Accept-Encoding", "identity")
+	}
+	if t.reqs == nil {
+		t.reqs = map[string]*http.Request{}
+	}
+	t.reqs[path] = r
+	return r, nil
 }
 
 // get fetches path and checks the status; the caller closes the body,
@@ -296,16 +307,11 @@ func (t *Target) get(ctx context.Context, path, accept string) (resp *http.Respo
 			resp.Body = cancelBody{resp.Body, cancel}
 		}()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url(path), http.NoBody)
+	tmpl, err := t.request(path, accept)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", accept)
-	if t.s.Uncompressed {
-		// Set by hand, so the transport does not decompress for us.
-		req.Header.Set("Accept-Encoding", "identity")
-	}
-	resp, err = t.client.Do(req)
+	resp, err = t.client.Do(tmpl.WithContext(ctx))
 	if err != nil {
 		return nil, err
 	}
