@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"testing"
 	"time"
 
@@ -42,6 +43,17 @@ func BenchmarkScrape(b *testing.B) {
 		}},
 		{"prometheus_default", SourcePrometheus, func(b *testing.B) http.Handler { return fixtureHandlerB(b, "go1.26-default.txt") }},
 		{"expvar", SourceExpvar, func(*testing.B) http.Handler { return stdexpvar.Handler() }},
+		{"expvar_static", SourceExpvar, func(b *testing.B) http.Handler {
+			// One answer captured after a full pause ring and served as is,
+			// so the serving side costs little and the same every time.
+			for range 256 {
+				runtime.GC()
+			}
+			rec := httptest.NewRecorder()
+			stdexpvar.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/vars", nil))
+			body := rec.Body.Bytes()
+			return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) })
+		}},
 		{"goroutines", SourceGoroutines, func(*testing.B) http.Handler { return pprofMux() }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -80,6 +80,11 @@ type Target struct {
 	mb     *metadata.MetricsBuilder
 	reqs   map[string]*http.Request // by path, see request
 
+	// resource is built once and again only when the Go version changes.
+	resource          pcommon.Resource
+	resourceGoVersion string
+	resourceBuilt     bool
+
 	// start is when the current cumulative series of this target began:
 	// the process's start time where /metrics says it, else the first
 	// scrape, or the scrape that saw the process restart.
@@ -148,6 +153,31 @@ func (t *Target) restart(start pcommon.Timestamp) {
 	t.hist.Reset()
 	t.lost = 0
 	t.detect = true
+}
+
+// buildResource returns the target's resource: its identity and the Go
+// version its last scrape gave.
+func (t *Target) buildResource(goVersion string) pcommon.Resource {
+	rb := t.mb.NewResourceBuilder()
+	rb.SetServiceName(t.s.Name)
+	// host:port, which Prometheus' OTLP translation turns into instance.
+	rb.SetServiceInstanceID(t.s.Endpoint.Host)
+	rb.SetURLFull(t.s.Endpoint.String())
+	rb.SetServerAddress(t.s.Endpoint.Hostname())
+	rb.SetProcessRuntimeName("go")
+	if goVersion != "" {
+		rb.SetProcessRuntimeVersion(goVersion)
+	}
+	res := rb.Emit()
+	keys := make([]string, 0, len(t.s.ResourceAttributes))
+	for k := range t.s.ResourceAttributes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		res.Attributes().PutStr(k, t.s.ResourceAttributes[k])
+	}
+	return res
 }
 
 // Scrape reads the target's sources and returns its metrics, with
@@ -229,26 +259,10 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 		t.mb.RecordGoScrapeDurationDataPoint(ts, r.took, attr)
 	}
 
-	rb := t.mb.NewResourceBuilder()
-	rb.SetServiceName(t.s.Name)
-	// host:port, which Prometheus' OTLP translation turns into instance.
-	rb.SetServiceInstanceID(t.s.Endpoint.Host)
-	rb.SetURLFull(t.s.Endpoint.String())
-	rb.SetServerAddress(t.s.Endpoint.Hostname())
-	rb.SetProcessRuntimeName("go")
-	if goVersion != "" {
-		rb.SetProcessRuntimeVersion(goVersion)
+	if !t.resourceBuilt || goVersion != t.resourceGoVersion {
+		t.resource, t.resourceGoVersion, t.resourceBuilt = t.buildResource(goVersion), goVersion, true
 	}
-	res := rb.Emit()
-	keys := make([]string, 0, len(t.s.ResourceAttributes))
-	for k := range t.s.ResourceAttributes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		res.Attributes().PutStr(k, t.s.ResourceAttributes[k])
-	}
-	md := t.mb.Emit(metadata.WithResource(res))
+	md := t.mb.Emit(metadata.WithResource(t.resource)) // copied into md
 	if len(extra) > 0 && md.ResourceMetrics().Len() > 0 {
 		ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 		for _, f := range extra {
