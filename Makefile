@@ -123,7 +123,7 @@ bench-scrape: build
 	cd bench/agent && $(GO) build -o bin/otelcol-reference ./reference && $(GO) build -o bin/targets ./targets && $(GO) build -o bin/harness ./harness
 	cd bench/expvarref && $(GO) build -o bin/otelcol-expvar-reference ./reference
 	cd bench/agent && ./bin/harness -scrape-only -targets 200 -warmup 20s -measure 60s | tee ../../bench-scrape.out
-	cd bench/agent && ./bin/harness -scrape-only -expvar -targets 200 -warmup 20s -measure 60s | tee -a ../../bench-scrape.out
+	cd bench/agent && ./bin/harness -scrape-only -expvar -targets 200 -warmup 60s -measure 60s -rounds 5 | tee -a ../../bench-scrape.out
 
 clean:
 	rm -rf bin bench.out bench-contrib.out bench-agent.out bench-scrape.out bench/agent/bin bench/expvarref/bin

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,7 @@ type options struct {
 	scrapeOnly             bool
 	expvar                 bool
 	expvarReference        string
+	rounds                 int
 }
 
 func main() {
@@ -50,6 +52,7 @@ func main() {
 	flag.BoolVar(&o.expvar, "expvar", false, "with -scrape-only: expvar targets, against contrib's expvar receiver")
 	flag.StringVar(&o.expvarReference, "expvar-reference", "../expvarref/bin/otelcol-expvar-reference", "reference collector with contrib's expvar receiver")
 	flag.BoolVar(&o.scrapeOnly, "scrape-only", false, "compare the scrape alone: both collectors export to the debug exporter (basic verbosity), no store")
+	flag.IntVar(&o.rounds, "rounds", 5, "with -expvar: measured windows of -measure each, one after another, collectors running throughout")
 	flag.Parse()
 	if err := run(o); err != nil {
 		log.Fatal(err)
@@ -555,20 +558,34 @@ func scrapeOnlyExpvar(o options, addrs []string) error {
 	// Both run at once over the same window: each costs a few hundredths
 	// of a core, and side by side the machine's drift between two
 	// sequential windows (as large as the difference sought) hits both.
-	rs, err := measureTogether(o, []collectorSpec{
+	rounds, err := measureTogether(o, []collectorSpec{
 		{"reference (contrib expvar receiver v0.145.0)", o.expvarReference, reference},
 		{"otelcol-goruntime (go_runtime, expvar)", o.ours, ours},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n%d expvar targets, 1 s interval, scrape only (debug exporter), both collectors at once, %s measured after %s warm-up\n\n", o.targets, o.measure, o.warmup)
-	fmt.Println("| collector | CPU (cores) | CPU per target-scrape | peak RSS (MiB) | points received/s |")
-	fmt.Println("|---|---|---|---|---|")
-	for _, r := range rs {
-		fmt.Printf("| %s | %.3f | %.0f µs | %.0f | %.0f |\n", r.name, r.cpuCores, r.cpuCores*1e6/float64(o.targets), r.peakRSSMiB, r.sentPoints)
+	fmt.Printf("\n%d expvar targets, 1 s interval, scrape only (debug exporter), both collectors at once, %d windows of %s after %s warm-up\n\n",
+		o.targets, len(rounds), o.measure, o.warmup)
+	fmt.Println("| window | reference CPU per target-scrape | go_runtime CPU per target-scrape | ratio |")
+	fmt.Println("|---|---|---|---|")
+	ratios := make([]float64, len(rounds))
+	var sumRef, sumOurs float64
+	for i, rs := range rounds {
+		ratios[i] = rs[1].cpuCores / rs[0].cpuCores
+		sumRef += rs[0].cpuCores
+		sumOurs += rs[1].cpuCores
+		fmt.Printf("| %d | %.0f µs | %.0f µs | %.2fx |\n", i+1, rs[0].cpuCores*1e6/float64(o.targets), rs[1].cpuCores*1e6/float64(o.targets), ratios[i])
 	}
-	fmt.Printf("\nours / reference: CPU %.2fx, peak RSS %.2fx\n", rs[1].cpuCores/rs[0].cpuCores, rs[1].peakRSSMiB/rs[0].peakRSSMiB)
+	sort.Float64s(ratios)
+	last := rounds[len(rounds)-1]
+	fmt.Printf("\n| collector | CPU (cores, all windows) | CPU per target-scrape | peak RSS (MiB) | points received/s |\n|---|---|---|---|---|\n")
+	for i, total := range []float64{sumRef, sumOurs} {
+		cores := total / float64(len(rounds))
+		fmt.Printf("| %s | %.3f | %.0f µs | %.0f | %.0f |\n", last[i].name, cores, cores*1e6/float64(o.targets), last[i].peakRSSMiB, last[i].sentPoints)
+	}
+	fmt.Printf("\nours / reference: CPU %.2fx over all windows (median window %.2fx, range %.2fx-%.2fx), peak RSS %.2fx\n",
+		sumOurs/sumRef, ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1], last[1].peakRSSMiB/last[0].peakRSSMiB)
 	return nil
 }
 
@@ -580,8 +597,9 @@ type collectorSpec struct {
 }
 
 // measureTogether runs the collectors at the same time and measures each
-// one's CPU, peak RSS and points received over the same window.
-func measureTogether(o options, specs []collectorSpec) ([]result, error) {
+// one's CPU, peak RSS and points received over the same windows, o.rounds
+// of them one after another: one []result per window.
+func measureTogether(o options, specs []collectorSpec) ([][]result, error) {
 	dir, err := os.MkdirTemp("", "agent-bench")
 	if err != nil {
 		return nil, err
@@ -613,27 +631,43 @@ func measureTogether(o options, specs []collectorSpec) ([]result, error) {
 	}
 	log.Printf("%d collectors at once: warming up %s", len(specs), o.warmup)
 	time.Sleep(o.warmup)
-	startCPU := make([]uint64, len(procs))
-	startPoints := make([]float64, len(procs))
-	for i, p := range procs {
-		if startCPU[i], err = cpuTicks(p.cmd.Process.Pid); err != nil {
-			return nil, fmt.Errorf("%s exited: %w", specs[i].name, err)
+	sample := func() ([]uint64, []float64, error) {
+		cpu := make([]uint64, len(procs))
+		points := make([]float64, len(procs))
+		for i, p := range procs {
+			var err error
+			if cpu[i], err = cpuTicks(p.cmd.Process.Pid); err != nil {
+				return nil, nil, fmt.Errorf("%s exited: %w", specs[i].name, err)
+			}
+			points[i] = promSum(p.url, "otelcol_receiver_accepted_metric_points")
 		}
-		startPoints[i] = promSum(p.url, "otelcol_receiver_accepted_metric_points")
+		return cpu, points, nil
 	}
-	log.Printf("measuring %s", o.measure)
-	time.Sleep(o.measure)
-	rs := make([]result, len(procs))
-	for i, p := range procs {
-		end, err := cpuTicks(p.cmd.Process.Pid)
+	startCPU, startPoints, err := sample()
+	if err != nil {
+		return nil, err
+	}
+	var rounds [][]result
+	for round := range max(o.rounds, 1) {
+		log.Printf("measuring window %d: %s", round+1, o.measure)
+		time.Sleep(o.measure)
+		endCPU, endPoints, err := sample()
 		if err != nil {
-			return nil, fmt.Errorf("%s exited: %w", specs[i].name, err)
-		}
-		rs[i] = result{name: specs[i].name, cpuCores: float64(end-startCPU[i]) / 100 / o.measure.Seconds()}
-		rs[i].sentPoints = (promSum(p.url, "otelcol_receiver_accepted_metric_points") - startPoints[i]) / o.measure.Seconds()
-		if rs[i].peakRSSMiB, err = peakRSS(p.cmd.Process.Pid); err != nil {
 			return nil, err
 		}
+		rs := make([]result, len(procs))
+		for i, p := range procs {
+			rs[i] = result{
+				name:       specs[i].name,
+				cpuCores:   float64(endCPU[i]-startCPU[i]) / 100 / o.measure.Seconds(),
+				sentPoints: (endPoints[i] - startPoints[i]) / o.measure.Seconds(),
+			}
+			if rs[i].peakRSSMiB, err = peakRSS(p.cmd.Process.Pid); err != nil {
+				return nil, err
+			}
+		}
+		rounds = append(rounds, rs)
+		startCPU, startPoints = endCPU, endPoints
 	}
-	return rs, nil
+	return rounds, nil
 }
