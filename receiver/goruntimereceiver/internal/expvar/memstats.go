@@ -133,7 +133,7 @@ func readMemStats(s *scanner, ms *MemStats) (typeErr, err error) {
 		case u64 != nil:
 			te, err = readUint(s, name, u64, math.MaxUint64)
 		case u32 != nil:
-			var v uint64 = uint64(*u32)
+			v := uint64(*u32)
 			te, err = readUint(s, name, &v, math.MaxUint32)
 			*u32 = uint32(v)
 		case f64 != nil:

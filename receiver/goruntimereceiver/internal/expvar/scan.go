@@ -226,8 +226,8 @@ const maxNesting = 10000
 // /debug/vars answer (BySize, cmdline, the service's own variables), so it
 // loops by itself instead of going through object and array.
 func (s *scanner) skip(depth int) error {
-	switch c := s.peek(); {
-	case c == '{':
+	switch s.peek() {
+	case '{':
 		if depth >= maxNesting {
 			return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
 		}
@@ -256,7 +256,7 @@ func (s *scanner) skip(depth int) error {
 				return s.fail("',' or '}'")
 			}
 		}
-	case c == '[':
+	case '[':
 		if depth >= maxNesting {
 			return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
 		}
@@ -279,14 +279,14 @@ func (s *scanner) skip(depth int) error {
 				return s.fail("',' or ']'")
 			}
 		}
-	case c == '"':
+	case '"':
 		_, _, err := s.str()
 		return err
-	case c == 't':
+	case 't':
 		return s.literal("true")
-	case c == 'f':
+	case 'f':
 		return s.literal("false")
-	case c == 'n':
+	case 'n':
 		return s.literal("null")
 	default:
 		_, err := s.number()

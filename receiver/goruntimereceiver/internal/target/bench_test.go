@@ -43,7 +43,7 @@ func BenchmarkScrape(b *testing.B) {
 		}},
 		{"prometheus_default", SourcePrometheus, func(b *testing.B) http.Handler { return fixtureHandlerB(b, "go1.26-default.txt") }},
 		{"expvar", SourceExpvar, func(*testing.B) http.Handler { return stdexpvar.Handler() }},
-		{"expvar_static", SourceExpvar, func(b *testing.B) http.Handler {
+		{"expvar_static", SourceExpvar, func(*testing.B) http.Handler {
 			// One answer captured after a full pause ring and served as is,
 			// so the serving side costs little and the same every time.
 			for range 256 {
