@@ -222,63 +222,64 @@ func (s *scanner) literal(word string) error {
 // encoding/json does (10000), so hostile input cannot exhaust the stack.
 const maxNesting = 10000
 
+// open reads the c that opens an array or object at depth, and its close
+// right away when it is empty.
+func (s *scanner) open(depth int, c, end byte) (empty bool, err error) {
+	if depth >= maxNesting {
+		return false, fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
+	}
+	if s.peek() != c {
+		return false, s.fail(fmt.Sprintf("%q", c))
+	}
+	s.i++
+	if s.peek() == end {
+		s.i++
+		return true, nil
+	}
+	return false, nil
+}
+
+// more reads what follows a member or element: true after a ',', false
+// after the closing end.
+func (s *scanner) more(end byte) (bool, error) {
+	switch s.peek() {
+	case ',':
+		s.i++
+		return true, nil
+	case end:
+		s.i++
+		return false, nil
+	}
+	return false, s.fail(fmt.Sprintf("',' or %q", end))
+}
+
 // skip reads and validates one value of any kind. It is the bulk of a
 // /debug/vars answer (BySize, cmdline, the service's own variables), so it
-// loops by itself instead of going through object and array.
+// loops by itself instead of calling back through object and array.
 func (s *scanner) skip(depth int) error {
 	switch s.peek() {
 	case '{':
-		if depth >= maxNesting {
-			return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
-		}
-		s.i++
-		if s.peek() == '}' {
-			s.i++
-			return nil
-		}
-		for {
-			if _, _, err := s.str(); err != nil {
-				return err
+		empty, err := s.open(depth, '{', '}')
+		for more := !empty; err == nil && more; more, err = s.more('}') {
+			if _, _, err = s.str(); err != nil {
+				break
 			}
-			if err := s.consume(':', "':'"); err != nil {
-				return err
+			if err = s.consume(':', "':'"); err != nil {
+				break
 			}
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-			case '}':
-				s.i++
-				return nil
-			default:
-				return s.fail("',' or '}'")
+			if err = s.skip(depth + 1); err != nil {
+				break
 			}
 		}
+		return err
 	case '[':
-		if depth >= maxNesting {
-			return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
-		}
-		s.i++
-		if s.peek() == ']' {
-			s.i++
-			return nil
-		}
-		for {
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return nil
-			default:
-				return s.fail("',' or ']'")
+		empty, err := s.open(depth, '[', ']')
+		for more := !empty; err == nil && more; more, err = s.more(']') {
+			if err = s.skip(depth + 1); err != nil {
+				break
 			}
 		}
+		return err
 	case '"':
 		_, _, err := s.str()
 		return err
@@ -297,64 +298,33 @@ func (s *scanner) skip(depth int) error {
 // object reads an object, calling member for each key with the scanner at
 // the member's value; member must read the value.
 func (s *scanner) object(depth int, member func(key []byte, plain bool) error) error {
-	if depth >= maxNesting {
-		return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
-	}
-	if err := s.consume('{', "'{'"); err != nil {
-		return err
-	}
-	if s.peek() == '}' {
-		s.i++
-		return nil
-	}
-	for {
-		key, plain, err := s.str()
-		if err != nil {
-			return err
+	empty, err := s.open(depth, '{', '}')
+	for more := !empty; err == nil && more; more, err = s.more('}') {
+		var key []byte
+		var plain bool
+		if key, plain, err = s.str(); err != nil {
+			break
 		}
-		if err := s.consume(':', "':'"); err != nil {
-			return err
+		if err = s.consume(':', "':'"); err != nil {
+			break
 		}
-		if err := member(key, plain); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.fail("',' or '}'")
+		if err = member(key, plain); err != nil {
+			break
 		}
 	}
+	return err
 }
 
 // array reads an array, calling elem with each element's index and the
 // scanner at the element; elem must read it.
 func (s *scanner) array(depth int, elem func(i int) error) error {
-	if depth >= maxNesting {
-		return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxNesting)
-	}
-	if err := s.consume('[', "'['"); err != nil {
-		return err
-	}
-	if s.peek() == ']' {
-		s.i++
-		return nil
-	}
-	for n := 0; ; n++ {
-		if err := elem(n); err != nil {
-			return err
+	empty, err := s.open(depth, '[', ']')
+	n := 0
+	for more := !empty; err == nil && more; more, err = s.more(']') {
+		if err = elem(n); err != nil {
+			break
 		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return s.fail("',' or ']'")
-		}
+		n++
 	}
+	return err
 }
