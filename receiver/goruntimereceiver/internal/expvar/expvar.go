@@ -77,10 +77,13 @@ type Parser struct {
 // result is valid until the next call.
 func (p *Parser) Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, error) {
 	body, err := readAll(r, maxBytes, p.body[:0])
-	p.body = body
 	if err != nil {
+		// An oversized or broken answer does not leave its buffer behind
+		// for the life of the target.
+		p.body = nil
 		return nil, err
 	}
+	p.body = body
 	return parse(body, include, &p.vars, &p.ms)
 }
 
