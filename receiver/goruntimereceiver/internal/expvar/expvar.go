@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/bodybuf"
 )
 
 // RingSize is the length of memstats' PauseNs and PauseEnd rings.
@@ -56,7 +58,7 @@ type Vars struct {
 
 // Errors the parser returns, wrapped with details.
 var (
-	ErrTooLarge = errors.New("response larger than the limit")
+	ErrTooLarge = bodybuf.ErrTooLarge
 	ErrNotJSON  = errors.New("not a /debug/vars JSON object")
 )
 
@@ -67,7 +69,7 @@ const maxDepth = 4
 // to the next. One target's scrapes share one Parser; it is not safe for
 // concurrent use.
 type Parser struct {
-	body []byte
+	body bodybuf.Buffer
 	ms   MemStats
 	vars Vars
 }
@@ -76,14 +78,13 @@ type Parser struct {
 // decides which numeric user variables to keep (nil keeps none). The
 // result is valid until the next call.
 func (p *Parser) Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, error) {
-	body, err := readAll(r, maxBytes, p.body[:0])
-	if err != nil {
-		// An oversized or broken answer does not leave its buffer behind
-		// for the life of the target.
-		p.body = nil
-		return nil, err
+	body, err := p.body.Read(r, maxBytes)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
 	}
-	p.body = body
+	if err != nil {
+		return nil, fmt.Errorf("reading /debug/vars: %w", err)
+	}
 	return parse(body, include, &p.vars, &p.ms)
 }
 
@@ -97,26 +98,6 @@ func Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, 
 		return nil, err
 	}
 	return v, nil
-}
-
-// readAll reads r into buf, failing past maxBytes.
-func readAll(r io.Reader, maxBytes int64, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > maxBytes {
-			return buf, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, fmt.Errorf("reading /debug/vars: %w", err)
-		}
-	}
 }
 
 // parse reads body into v, with ms as the memstats' storage.

@@ -94,6 +94,7 @@ type Target struct {
 	// expvarParser's buffers serve every scrape of this target; what it
 	// returns is used up before the next scrape.
 	expvarParser expvar.Parser
+	promReader   promtext.Reader
 	buf          []expvar.Pause
 	hist         model.ExpHistogram
 	lost         uint64
@@ -384,7 +385,7 @@ func (t *Target) fetchPrometheus(ctx context.Context) (*promtext.Families, error
 		return nil, err
 	}
 	defer drain(resp)
-	return promtext.Parse(resp.Body, resp.Header.Get("Content-Type"), t.s.MaxResponseSize)
+	return t.promReader.Parse(resp.Body, resp.Header.Get("Content-Type"), t.s.MaxResponseSize)
 }
 
 // recordPrometheus maps /metrics to the model and returns what it recorded.
