@@ -1,26 +1,47 @@
-// Package bodybuf reads response bodies into a buffer that one target
-// reuses from scrape to scrape, so that a steady scrape allocates no body.
+// Package bodybuf reads response bodies into buffers shared through a pool
+// by every target, so that a steady scrape allocates no body and the
+// buffers held at rest are those of the scrapes under way, not one per
+// target.
 package bodybuf // import "github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/bodybuf"
 
 import (
 	"errors"
 	"io"
+	"sync"
 )
 
-// ErrTooLarge is returned, with the bytes read so far, for a body longer
-// than the limit.
+// ErrTooLarge is returned for a body longer than the limit.
 var ErrTooLarge = errors.New("response larger than the limit")
 
-// Buffer holds one target's body buffer.
-type Buffer struct{ b []byte }
+// maxPooled is the largest buffer given back to the pool: a rare huge
+// answer does not stay allocated.
+const maxPooled = 4 << 20
 
-// Read reads r to its end, up to maxBytes, into the buffer and returns the
-// bytes, valid until the next Read. After a failed read (too large, or the
-// connection broke) the buffer is dropped rather than kept for the life of
-// the target.
-func (buf *Buffer) Read(r io.Reader, maxBytes int64) ([]byte, error) {
-	b := buf.b[:0]
-	buf.b = nil
+var pool = sync.Pool{New: func() any { return new([]byte) }}
+
+// Body is a read body; Release gives its buffer back once its bytes are no
+// longer used.
+type Body struct {
+	B   []byte
+	buf *[]byte
+}
+
+// Release returns the buffer to the pool; B must not be used after it.
+func (b *Body) Release() {
+	if b.buf == nil {
+		return
+	}
+	if cap(b.B) <= maxPooled {
+		*b.buf = b.B[:0]
+		pool.Put(b.buf)
+	}
+	b.B, b.buf = nil, nil
+}
+
+// Read reads r to its end, up to maxBytes, into a pooled buffer.
+func Read(r io.Reader, maxBytes int64) (Body, error) {
+	buf := pool.Get().(*[]byte)
+	b := (*buf)[:0]
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -28,14 +49,15 @@ func (buf *Buffer) Read(r io.Reader, maxBytes int64) ([]byte, error) {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if int64(len(b)) > maxBytes {
-			return nil, ErrTooLarge
+			return Body{}, ErrTooLarge // the oversized buffer is left to the GC
 		}
 		if err == io.EOF {
-			buf.b = b
-			return b, nil
+			return Body{B: b, buf: buf}, nil
 		}
 		if err != nil {
-			return nil, err
+			*buf = b[:0]
+			pool.Put(buf)
+			return Body{}, err
 		}
 	}
 }

@@ -187,6 +187,7 @@ func (t *Target) buildResource(goVersion string) pcommon.Resource {
 // metric, /metrics wins (it names the runtime/metrics key it read) and
 // /debug/vars fills in the rest.
 func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, error) {
+	defer t.promReader.Release() // what was read is in the pdata by then
 	ts := pcommon.NewTimestampFromTime(now)
 	if t.start == 0 {
 		t.restart(ts)
