@@ -41,7 +41,20 @@ func (b *Body) Release() {
 // Read reads r to its end, up to maxBytes, into a pooled buffer.
 func Read(r io.Reader, maxBytes int64) (Body, error) {
 	buf := pool.Get().(*[]byte)
-	b := (*buf)[:0]
+	b, err := readInto((*buf)[:0], r, maxBytes)
+	if errors.Is(err, ErrTooLarge) {
+		return Body{}, err // the oversized buffer is left to the GC
+	}
+	if err != nil {
+		*buf = b[:0]
+		pool.Put(buf)
+		return Body{}, err
+	}
+	return Body{B: b, buf: buf}, nil
+}
+
+// readInto appends r's bytes to b, up to maxBytes.
+func readInto(b []byte, r io.Reader, maxBytes int64) ([]byte, error) {
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -49,15 +62,13 @@ func Read(r io.Reader, maxBytes int64) (Body, error) {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if int64(len(b)) > maxBytes {
-			return Body{}, ErrTooLarge // the oversized buffer is left to the GC
+			return b, ErrTooLarge
 		}
 		if err == io.EOF {
-			return Body{B: b, buf: buf}, nil
+			return b, nil
 		}
 		if err != nil {
-			*buf = b[:0]
-			pool.Put(buf)
-			return Body{}, err
+			return b, err
 		}
 	}
 }
