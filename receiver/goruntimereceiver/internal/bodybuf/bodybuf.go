@@ -38,6 +38,23 @@ func (b *Body) Release() {
 	b.B, b.buf = nil, nil
 }
 
+// Buffer is one owner's own buffer, kept from read to read: for small
+// bodies read by many targets at once (/debug/vars), where a pool emptied
+// by each GC would make every burst of scrapes grow new buffers again.
+type Buffer struct{ b []byte }
+
+// Read reads r to its end, up to maxBytes, into the buffer; the bytes are
+// valid until the next Read. A failed read drops the buffer.
+func (buf *Buffer) Read(r io.Reader, maxBytes int64) ([]byte, error) {
+	b, err := readInto(buf.b[:0], r, maxBytes)
+	if err != nil {
+		buf.b = nil
+		return nil, err
+	}
+	buf.b = b
+	return b, nil
+}
+
 // Read reads r to its end, up to maxBytes, into a pooled buffer.
 func Read(r io.Reader, maxBytes int64) (Body, error) {
 	buf := pool.Get().(*[]byte)

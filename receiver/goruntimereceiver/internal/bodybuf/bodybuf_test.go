@@ -45,3 +45,16 @@ func TestReadReportsABrokenBody(t *testing.T) {
 	_, err := Read(iotest.ErrReader(broken), 1<<20)
 	require.ErrorIs(t, err, broken)
 }
+
+func TestBufferKeepsItsBytesUntilTheNextRead(t *testing.T) {
+	var buf Buffer
+	got, err := buf.Read(strings.NewReader("first"), 100)
+	require.NoError(t, err)
+	assert.Equal(t, "first", string(got))
+	_, err = buf.Read(strings.NewReader(strings.Repeat("x", 200)), 100)
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Nil(t, buf.b, "an oversized body's buffer is not kept")
+	got, err = buf.Read(strings.NewReader("second"), 100)
+	require.NoError(t, err)
+	assert.Equal(t, "second", string(got))
+}
