@@ -92,11 +92,11 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	now := s.now()
 	md := pmetric.NewMetrics()
+	if len(s.jobs) != len(s.targets) {
+		return md, errors.New("targets scraped before start or after shutdown")
+	}
 	if s.self != nil {
 		s.self.Scrape(now).ResourceMetrics().MoveAndAppendTo(md.ResourceMetrics())
-	}
-	if len(s.jobs) != len(s.targets) {
-		return pmetric.NewMetrics(), errors.New("targets scraped before start or after shutdown")
 	}
 	results := make([]pmetric.Metrics, len(s.targets))
 	errs := make([]error, len(s.targets))

@@ -1,16 +1,18 @@
-// Package bodybuf reads response bodies into buffers shared through a pool
-// by every target, so that a steady scrape allocates no body and the
-// buffers held at rest are those of the scrapes under way, not one per
-// target.
+// Package bodybuf reads bounded response bodies into reused buffers, so
+// that a steady scrape allocates no body: a pool shared by every target for
+// large bodies (the buffers held at rest are those of the scrapes under
+// way), or a Buffer of one target's own for small ones.
 package bodybuf // import "github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/bodybuf"
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 )
 
-// ErrTooLarge is returned for a body longer than the limit.
+// ErrTooLarge is wrapped, with the limit, in the error for a body longer
+// than the limit.
 var ErrTooLarge = errors.New("response larger than the limit")
 
 // maxPooled is the largest buffer given back to the pool: a rare huge
@@ -79,7 +81,7 @@ func readInto(b []byte, r io.Reader, maxBytes int64) ([]byte, error) {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if int64(len(b)) > maxBytes {
-			return b, ErrTooLarge
+			return b, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
 		}
 		if err == io.EOF {
 			return b, nil

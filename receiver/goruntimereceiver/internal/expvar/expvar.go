@@ -66,10 +66,9 @@ var (
 const maxDepth = 4
 
 // Parser reads /debug/vars answers into the same buffer and values from
-// one answer to the next (a pool shared by all targets cost more CPU per
-// expvar scrape in the harness: each GC empties it, and 200 targets
-// scraped at once grow 200 buffers again). One target's scrapes share one Parser; it is not safe for
-// concurrent use.
+// one answer to the next (a pool shared by all targets would be emptied by
+// each GC, and 200 targets scraped at once would grow 200 buffers again).
+// One target's scrapes share one Parser; it is not safe for concurrent use.
 type Parser struct {
 	body bodybuf.Buffer
 	ms   MemStats
@@ -82,7 +81,7 @@ type Parser struct {
 func (p *Parser) Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, error) {
 	body, err := p.body.Read(r, maxBytes)
 	if errors.Is(err, ErrTooLarge) {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading /debug/vars: %w", err)
@@ -95,11 +94,7 @@ func (p *Parser) Parse(r io.Reader, maxBytes int64, include func(name string) bo
 // none).
 func Parse(r io.Reader, maxBytes int64, include func(name string) bool) (*Vars, error) {
 	var p Parser
-	v, err := p.Parse(r, maxBytes, include)
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
+	return p.Parse(r, maxBytes, include)
 }
 
 // parse reads body into v, with ms as the memstats' storage.

@@ -103,7 +103,7 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 	body, err := bodybuf.Read(r, maxBytes)
 	defer body.Release() // decoded families copy what they keep
 	if errors.Is(err, ErrTooLarge) {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading /metrics: %w", err)

@@ -80,10 +80,9 @@ type Target struct {
 	mb     *metadata.MetricsBuilder
 	reqs   map[string]*http.Request // by path, see request
 
-	// resource is built once and again only when the Go version changes.
+	// resource is built in New and again only when the Go version changes.
 	resource          pcommon.Resource
 	resourceGoVersion string
-	resourceBuilt     bool
 
 	// start is when the current cumulative series of this target began:
 	// the process's start time where /metrics says it, else the first
@@ -121,7 +120,9 @@ var allSources = []string{SourcePrometheus, SourceExpvar, SourceGoroutines}
 
 // New returns a target scraped with client.
 func New(s Settings, client *http.Client, cfg metadata.MetricsBuilderConfig, set receiver.Settings) *Target {
-	return &Target{s: s, client: client, mb: metadata.NewMetricsBuilder(cfg, set), active: map[string]bool{}, detect: true}
+	t := &Target{s: s, client: client, mb: metadata.NewMetricsBuilder(cfg, set), active: map[string]bool{}, detect: true}
+	t.resource = t.buildResource("")
+	return t
 }
 
 // toRead returns the sources to read this scrape, in precedence order.
@@ -261,8 +262,8 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 		t.mb.RecordGoScrapeDurationDataPoint(ts, r.took, attr)
 	}
 
-	if !t.resourceBuilt || goVersion != t.resourceGoVersion {
-		t.resource, t.resourceGoVersion, t.resourceBuilt = t.buildResource(goVersion), goVersion, true
+	if goVersion != t.resourceGoVersion {
+		t.resource, t.resourceGoVersion = t.buildResource(goVersion), goVersion
 	}
 	md := t.mb.Emit(metadata.WithResource(t.resource)) // copied into md
 	if len(extra) > 0 && md.ResourceMetrics().Len() > 0 {
