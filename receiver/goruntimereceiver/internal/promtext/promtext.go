@@ -16,6 +16,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/bodybuf"
 )
@@ -81,20 +82,27 @@ var knownFamilies = map[string]string{
 
 // Reader reads /metrics answers, the body into a pooled buffer (a new
 // buffer per answer was a third of a scrape's allocations) and the
-// families into maps it keeps from one answer to the next. One target's
-// scrapes share one Reader; what it returns is valid until Release or the
-// next Parse.
+// families into maps it keeps from one answer to the next; protobuf
+// answers decode into a pooled arena (see proto.go). One target's scrapes
+// share one Reader; what it returns is valid until Release or the next
+// Parse.
 type Reader struct {
 	fams Families
+	ar   *arena
 }
 
 // Release drops the families of the last answer, keeping the maps' room
 // for the next: held until the next scrape, the decoded families of every
-// target would add up to more than all the rest of the receiver.
+// target would add up to more than all the rest of the receiver. The
+// arena goes back to the pool the targets share.
 func (rd *Reader) Release() {
 	clear(rd.fams.byName)
 	clear(rd.fams.byRuntime)
 	clear(rd.fams.source)
+	if rd.ar != nil {
+		putArena(rd.ar)
+		rd.ar = nil
+	}
 }
 
 // Parse reads a /metrics answer of at most maxBytes bytes in the format
@@ -115,13 +123,24 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 			return nil, fmt.Errorf("unsupported content type %q", contentType)
 		}
 	}
-	dec := expfmt.NewDecoder(bytes.NewReader(body.B), format)
 	f := &rd.fams
 	if f.byName == nil {
 		f.byName, f.byRuntime, f.source = map[string]*dto.MetricFamily{}, map[string]*dto.MetricFamily{}, map[string]string{}
 	}
 	rd.Release()
 	f.GoVersion = ""
+	if format.FormatType() == expfmt.TypeProtoDelim {
+		rd.ar = getArena()
+		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation}
+		if format.ToEscapingScheme() == model.NoEscaping {
+			d.scheme = model.UTF8Validation
+		}
+		if err := d.decode(body.B, f.add); err != nil {
+			return nil, fmt.Errorf("parsing /metrics: %w", err)
+		}
+		return f, nil
+	}
+	dec := expfmt.NewDecoder(bytes.NewReader(body.B), format)
 	for {
 		mf := &dto.MetricFamily{}
 		err := dec.Decode(mf)
@@ -136,7 +155,8 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 	return f, nil
 }
 
-// Parse reads a /metrics answer into new values; see Reader.Parse.
+// Parse reads a /metrics answer into new values; see Reader.Parse. The
+// protobuf arena stays with the answer.
 func Parse(r io.Reader, contentType string, maxBytes int64) (*Families, error) {
 	var rd Reader
 	return rd.Parse(r, contentType, maxBytes)

@@ -245,7 +245,8 @@ func TestProtobufMatchesText(t *testing.T) {
 
 // BenchmarkParseRuntimeMetricsProtobuf parses the same families as
 // BenchmarkParseRuntimeMetrics in the delimited protobuf format that
-// client_golang serves when asked for it.
+// client_golang serves when asked for it, each time as a first answer
+// (new maps, a new arena); BenchmarkReaderProtobuf is the steady state.
 func BenchmarkParseRuntimeMetricsProtobuf(b *testing.B) {
 	text, err := os.ReadFile(filepath.Join("testdata", "go1.26-runtime-metrics.txt"))
 	require.NoError(b, err)

@@ -1,0 +1,296 @@
+package promtext
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+var protoFormat = expfmt.NewFormat(expfmt.TypeProtoDelim)
+
+// encodeFamilies writes families in the delimited protobuf exposition.
+func encodeFamilies(tb testing.TB, fams ...*dto.MetricFamily) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, protoFormat)
+	for _, mf := range fams {
+		require.NoError(tb, enc.Encode(mf))
+	}
+	return buf.Bytes()
+}
+
+// fixtureProto is the captured Go 1.26 response, every runtime metric
+// enabled, in the delimited protobuf exposition.
+func fixtureProto(tb testing.TB) []byte {
+	tb.Helper()
+	text, err := os.ReadFile(filepath.Join("testdata", "go1.26-runtime-metrics.txt"))
+	require.NoError(tb, err)
+	f, err := Parse(bytes.NewReader(text), "text/plain; version=0.0.4", 16<<20)
+	require.NoError(tb, err)
+	var fams []*dto.MetricFamily
+	for _, name := range f.Names() {
+		mf, _ := f.Family(name)
+		fams = append(fams, mf)
+	}
+	return encodeFamilies(tb, fams...)
+}
+
+// kept copies the fields protoDecoder keeps out of a family that the
+// protobuf runtime decoded.
+func kept(mf *dto.MetricFamily) *dto.MetricFamily {
+	out := &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type}
+	for _, m := range mf.Metric {
+		km := &dto.Metric{}
+		for _, l := range m.Label {
+			km.Label = append(km.Label, &dto.LabelPair{Name: l.Name, Value: l.Value})
+		}
+		if m.Gauge != nil {
+			km.Gauge = &dto.Gauge{Value: m.Gauge.Value}
+		}
+		if m.Counter != nil {
+			km.Counter = &dto.Counter{Value: m.Counter.Value}
+		}
+		if m.Untyped != nil {
+			km.Untyped = &dto.Untyped{Value: m.Untyped.Value}
+		}
+		if s := m.Summary; s != nil {
+			km.Summary = &dto.Summary{SampleCount: s.SampleCount, SampleSum: s.SampleSum}
+			for _, q := range s.Quantile {
+				km.Summary.Quantile = append(km.Summary.Quantile, &dto.Quantile{Quantile: q.Quantile, Value: q.Value})
+			}
+		}
+		if h := m.Histogram; h != nil {
+			km.Histogram = &dto.Histogram{SampleCount: h.SampleCount, SampleSum: h.SampleSum}
+			for _, b := range h.Bucket {
+				km.Histogram.Bucket = append(km.Histogram.Bucket, &dto.Bucket{CumulativeCount: b.CumulativeCount, UpperBound: b.UpperBound})
+			}
+		}
+		out.Metric = append(out.Metric, km)
+	}
+	return out
+}
+
+// checkProtoMatchesExpfmt decodes body with expfmt (the protobuf runtime)
+// and with protoDecoder, through a Reader whose arena already holds an
+// earlier answer, and fails unless both refuse it or both give the same
+// kept fields of the same families in the same order.
+func checkProtoMatchesExpfmt(t *testing.T, body []byte, utf8Names bool) {
+	t.Helper()
+	format := protoFormat
+	scheme := model.LegacyValidation
+	if utf8Names {
+		format += "; escaping=allow-utf-8"
+		scheme = model.UTF8Validation
+	}
+	var want []*dto.MetricFamily
+	var wantErr error
+	// expfmt allocates whatever length a frame declares before it finds
+	// the body too short (a declared 32 TiB ends the process): give it only
+	// the frames that fit; the rest is an unexpected end, as it would say.
+	fit := body
+	for rest := body; len(rest) > 0; {
+		size, n := protowire.ConsumeVarint(rest)
+		if n < 0 {
+			break
+		}
+		if rest = rest[n:]; size > uint64(len(rest)) {
+			fit, wantErr = body[:len(body)-len(rest)-n], io.ErrUnexpectedEOF
+			break
+		}
+		rest = rest[size:]
+	}
+	dec := expfmt.NewDecoder(bytes.NewReader(fit), format)
+	for {
+		mf := &dto.MetricFamily{}
+		if err := dec.Decode(mf); err != nil {
+			if !errors.Is(err, io.EOF) {
+				wantErr = err
+			}
+			break
+		}
+		want = append(want, kept(mf))
+	}
+
+	a := getArena()
+	defer putArena(a)
+	// A used arena: what an earlier answer left must not show through.
+	d := protoDecoder{a: a, scheme: model.UTF8Validation}
+	require.NoError(t, d.decode(seedAnswer, func(*dto.MetricFamily) {}))
+	a.reset()
+	d.scheme = scheme
+	var got []*dto.MetricFamily
+	gotErr := d.decode(body, func(mf *dto.MetricFamily) { got = append(got, mf) })
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("protoDecoder: %v; expfmt: %v", gotErr, wantErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d families, expfmt %d", len(got), len(want))
+	}
+	for i := range want {
+		if !proto.Equal(got[i], want[i]) {
+			t.Fatalf("family %d:\n got  %v\n want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// seedAnswer fills every part of an arena before a fuzzed answer reuses it.
+var seedAnswer = func() []byte {
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, protoFormat)
+	for _, mf := range sampleFamilies() {
+		if err := enc.Encode(mf); err != nil {
+			panic(err)
+		}
+	}
+	return buf.Bytes()
+}()
+
+// sampleFamilies has one family of every type, with the fields the
+// decoder keeps and some it skips (exemplars, native buckets, created
+// timestamps, units).
+func sampleFamilies() []*dto.MetricFamily {
+	ts := timestamppb.New(timestamppb.Now().AsTime())
+	ex := &dto.Exemplar{Label: []*dto.LabelPair{{Name: proto.String("trace_id"), Value: proto.String("abc")}}, Value: proto.Float64(1), Timestamp: ts}
+	return []*dto.MetricFamily{
+		{Name: proto.String("c_total"), Help: proto.String("A counter."), Type: dto.MetricType_COUNTER.Enum(), Unit: proto.String("seconds"),
+			Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: proto.String("a"), Value: proto.String("1")}}, Counter: &dto.Counter{Value: proto.Float64(3), Exemplar: ex, CreatedTimestamp: ts}, TimestampMs: proto.Int64(5)}}},
+		{Name: proto.String("g"), Type: dto.MetricType_GAUGE.Enum(), Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(-2.5)}}, {Label: []*dto.LabelPair{{Name: proto.String("b"), Value: proto.String("x")}}, Gauge: &dto.Gauge{}}}},
+		{Name: proto.String("u"), Type: dto.MetricType_UNTYPED.Enum(), Metric: []*dto.Metric{{Untyped: &dto.Untyped{Value: proto.Float64(7)}}}},
+		{Name: proto.String("s"), Type: dto.MetricType_SUMMARY.Enum(), Metric: []*dto.Metric{{Summary: &dto.Summary{SampleCount: proto.Uint64(4), SampleSum: proto.Float64(1.5), CreatedTimestamp: ts,
+			Quantile: []*dto.Quantile{{Quantile: proto.Float64(0.5), Value: proto.Float64(0.2)}, {Quantile: proto.Float64(0.99), Value: proto.Float64(0.9)}}}}}},
+		{Name: proto.String("h"), Help: proto.String("Sourced from /a/b:seconds."), Type: dto.MetricType_HISTOGRAM.Enum(), Metric: []*dto.Metric{{Histogram: &dto.Histogram{
+			SampleCount: proto.Uint64(10), SampleSum: proto.Float64(2), CreatedTimestamp: ts, Exemplars: []*dto.Exemplar{ex},
+			Bucket: []*dto.Bucket{{CumulativeCount: proto.Uint64(3), UpperBound: proto.Float64(0.1), Exemplar: ex}, {CumulativeCount: proto.Uint64(10), UpperBound: proto.Float64(1)}},
+			Schema: proto.Int32(3), ZeroThreshold: proto.Float64(1e-9), ZeroCount: proto.Uint64(1),
+			PositiveSpan: []*dto.BucketSpan{{Offset: proto.Int32(-2), Length: proto.Uint32(2)}}, PositiveDelta: []int64{1, -1},
+			NegativeSpan: []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(1)}}, NegativeCount: []float64{2},
+		}}}},
+		{Name: proto.String("gh"), Type: dto.MetricType_GAUGE_HISTOGRAM.Enum(), Metric: []*dto.Metric{{Histogram: &dto.Histogram{SampleCountFloat: proto.Float64(2.5), Bucket: []*dto.Bucket{{CumulativeCountFloat: proto.Float64(1), UpperBound: proto.Float64(1)}}}}}},
+	}
+}
+
+func TestProtoMatchesExpfmt(t *testing.T) {
+	checkProtoMatchesExpfmt(t, fixtureProto(t), false)
+	checkProtoMatchesExpfmt(t, seedAnswer, false)
+	checkProtoMatchesExpfmt(t, seedAnswer, true)
+	// Wire-level cases the encoder never writes.
+	tag := func(num protowire.Number, typ protowire.Type) []byte { return protowire.AppendTag(nil, num, typ) }
+	frame := func(parts ...[]byte) []byte {
+		msg := bytes.Join(parts, nil)
+		return append(protowire.AppendVarint(nil, uint64(len(msg))), msg...)
+	}
+	str := func(num protowire.Number, s string) []byte {
+		return protowire.AppendString(tag(num, protowire.BytesType), s)
+	}
+	name := str(1, "x")
+	gauge := func(v float64) []byte {
+		inner := protowire.AppendFixed64(tag(1, protowire.Fixed64Type), math.Float64bits(v))
+		return protowire.AppendBytes(tag(2, protowire.BytesType), inner)
+	}
+	metric := func(parts ...[]byte) []byte {
+		return protowire.AppendBytes(tag(4, protowire.BytesType), bytes.Join(parts, nil))
+	}
+	for what, body := range map[string][]byte{
+		"empty answer":                 nil,
+		"empty family":                 frame(),
+		"name twice, last wins":        frame(str(1, "a"), str(1, "b")),
+		"type out of the enum":         frame(name, protowire.AppendVarint(tag(3, protowire.VarintType), 99)),
+		"type as wrong wire type":      frame(name, protowire.AppendFixed32(tag(3, protowire.Fixed32Type), 1)),
+		"gauge twice merges":           frame(name, metric(gauge(1), protowire.AppendBytes(tag(2, protowire.BytesType), nil))),
+		"unknown field":                frame(name, protowire.AppendVarint(tag(99, protowire.VarintType), 1)),
+		"unknown group":                frame(name, tag(98, protowire.StartGroupType), tag(98, protowire.EndGroupType)),
+		"unbalanced group":             frame(name, tag(98, protowire.StartGroupType)),
+		"stray end group":              frame(name, tag(98, protowire.EndGroupType)),
+		"field number zero":            frame(name, protowire.AppendVarint(nil, 0), []byte{1}),
+		"truncated length":             {0x80},
+		"length past the end":          append(protowire.AppendVarint(nil, 50), name...),
+		"huge length":                  append(protowire.AppendVarint(nil, 1<<45), name...),
+		"truncated string":             frame(tag(1, protowire.BytesType), []byte{5, 'a'}),
+		"label name invalid":           frame(name, metric(protowire.AppendBytes(tag(1, protowire.BytesType), append(str(1, "a-b"), str(2, "v")...)))),
+		"label value not UTF-8":        frame(name, metric(protowire.AppendBytes(tag(1, protowire.BytesType), append(str(1, "a"), str(2, "\xff")...)))),
+		"metric name not UTF-8":        frame(str(1, "\xff")),
+		"metric name with a dot":       frame(str(1, "a.b")),
+		"second family bad":            append(frame(name), frame()...),
+		"wire type 7":                  frame(name, []byte{0x0f}),
+		"varint overflow":              frame(name, tag(3, protowire.VarintType), bytes.Repeat([]byte{0xff}, 10), []byte{1}),
+		"metric with nothing":          frame(name, metric()),
+		"histogram with bucket merged": frame(name, metric(protowire.AppendBytes(tag(7, protowire.BytesType), protowire.AppendBytes(tag(3, protowire.BytesType), nil)), protowire.AppendBytes(tag(7, protowire.BytesType), protowire.AppendVarint(tag(1, protowire.VarintType), 3)))),
+	} {
+		t.Run(what, func(t *testing.T) {
+			checkProtoMatchesExpfmt(t, body, false)
+			checkProtoMatchesExpfmt(t, body, true)
+		})
+	}
+}
+
+// TestProtoHugeLength: a length prefix far past the body is refused
+// without allocating it.
+func TestProtoHugeLength(t *testing.T) {
+	body := append(protowire.AppendVarint(nil, 1<<45), "abc"...)
+	_, err := Parse(bytes.NewReader(body), string(protoFormat), 1<<20)
+	require.ErrorContains(t, err, "parsing /metrics: family of 35184372088832 bytes with 3 left")
+}
+
+// TestReaderReusesArena parses two different answers with one Reader and
+// checks each against a fresh parse: nothing from the first answer shows
+// in the second.
+func TestReaderReusesArena(t *testing.T) {
+	fixture := fixtureProto(t)
+	var rd Reader
+	for _, body := range [][]byte{fixture, seedAnswer, fixture, encodeFamilies(t, sampleFamilies()[1])} {
+		got, err := rd.Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
+		require.NoError(t, err)
+		fresh, err := Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
+		require.NoError(t, err)
+		require.Equal(t, fresh.Names(), got.Names())
+		for _, n := range fresh.Names() {
+			a, _ := fresh.Family(n)
+			b, _ := got.Family(n)
+			require.True(t, proto.Equal(a, b), n)
+		}
+		require.Equal(t, fresh.GoVersion, got.GoVersion)
+		require.Equal(t, fresh.source, got.source)
+		rd.Release()
+	}
+}
+
+func FuzzProtoMatchesExpfmt(f *testing.F) {
+	f.Add(seedAnswer, false)
+	fixture := fixtureProto(f)
+	f.Add(fixture[:min(len(fixture), 2048)], false)
+	f.Add([]byte("\x05\x0a\x03a.b"), true)
+	f.Fuzz(func(t *testing.T, body []byte, utf8Names bool) {
+		checkProtoMatchesExpfmt(t, body, utf8Names)
+	})
+}
+
+// BenchmarkReaderProtobuf is a target's steady state: one Reader parsing
+// the same answer scrape after scrape.
+func BenchmarkReaderProtobuf(b *testing.B) {
+	body := fixtureProto(b)
+	ct := string(protoFormat)
+	var rd Reader
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rd.Parse(bytes.NewReader(body), ct, 16<<20); err != nil {
+			b.Fatal(err)
+		}
+		rd.Release()
+	}
+}
