@@ -101,14 +101,21 @@ func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) 
 	results := make([]pmetric.Metrics, len(s.targets))
 	errs := make([]error, len(s.targets))
 	var wg sync.WaitGroup
-	wg.Add(len(s.jobs))
-	for i, jobs := range s.jobs {
+	// The last target is scraped here, as this goroutine would only wait:
+	// with a single target, handing it to its worker and back was two
+	// goroutine wake-ups per scrape.
+	last := len(s.jobs) - 1
+	wg.Add(max(last, 0))
+	for i, jobs := range s.jobs[:max(last, 0)] {
 		jobs <- scrapeJob{ctx: ctx, now: now, md: &results[i], err: &errs[i], done: &wg}
 	}
 	var discovered pmetric.Metrics
 	var discErrs []error
 	if s.disc != nil {
 		wg.Go(func() { discovered, discErrs = s.disc.scrape(ctx, now) })
+	}
+	if last >= 0 {
+		results[last], errs[last] = s.targets[last].Scrape(ctx, now)
 	}
 	wg.Wait()
 	failed := 0
