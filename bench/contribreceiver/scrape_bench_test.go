@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -131,7 +132,7 @@ func BenchmarkScrapeCPU(b *testing.B) {
 		if target == "client_golang" {
 			path = "live"
 		}
-		b.Run(target, func(b *testing.B) { benchScrapeCPU(b, path) })
+		b.Run("target="+target, func(b *testing.B) { benchScrapeCPU(b, path) })
 	}
 }
 
@@ -171,7 +172,7 @@ func benchScrapeCPU(b *testing.B, target string) {
 			}}}}
 		}},
 	} {
-		b.Run(tc.name, func(b *testing.B) {
+		b.Run("receiver="+tc.name, func(b *testing.B) {
 			addr := startFixtureServer(b, target)
 			cfg := tc.factory.CreateDefaultConfig()
 			if err := confmap.NewFromStringMap(tc.conf(addr)).Unmarshal(cfg); err != nil {
@@ -216,8 +217,10 @@ func benchScrapeCPU(b *testing.B, target string) {
 					b.Fatalf("%d scrapes after a minute, want %d", scrapes.Load(), n)
 				}
 			}
-			// Warm up: the first few scrapes set up caches on both sides.
-			waitFor(5)
+			// Warm up: the first scrapes set up caches on both sides; then
+			// collect what the receiver before this one left behind.
+			waitFor(50)
+			runtime.GC()
 			b.ResetTimer()
 			cpu0, n0, p0 := cpuTime(b), scrapes.Load(), points.Load()
 			waitFor(n0 + int64(b.N))
