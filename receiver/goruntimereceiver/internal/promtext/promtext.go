@@ -87,6 +87,12 @@ var knownFamilies = map[string]string{
 // share one Reader; what it returns is valid until Release or the next
 // Parse.
 type Reader struct {
+	// Keep, when set, names the families whose metrics a protobuf answer's
+	// decoding keeps, given their name and HELP text; the others are
+	// skipped unread (their bytes still well-formed protobuf) and left out
+	// of the Families. Text answers are parsed whole.
+	Keep func(name, help string) bool
+
 	fams Families
 	ar   *arena
 }
@@ -131,7 +137,7 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 	f.GoVersion = ""
 	if format.FormatType() == expfmt.TypeProtoDelim {
 		rd.ar = getArena()
-		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation}
+		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation, keep: rd.Keep}
 		if format.ToEscapingScheme() == model.NoEscaping {
 			d.scheme = model.UTF8Validation
 		}
@@ -175,15 +181,8 @@ func (f *Families) add(mf *dto.MetricFamily) {
 		}
 		return
 	}
-	src := knownFamilies[name]
-	if name, ok := helpSource(mf.GetHelp()); ok {
-		src = name
-		// client_golang writes /memory/classes/total:byte for memstats Sys.
-		if strings.HasSuffix(src, ":byte") {
-			src += "s"
-		}
-	}
-	if src == "" || len(mf.GetMetric()) != 1 {
+	src, ok := FamilySource(name, mf.GetHelp())
+	if !ok || len(mf.GetMetric()) != 1 {
 		return
 	}
 	f.source[name] = src
@@ -203,6 +202,20 @@ func preferred(a, b *dto.MetricFamily) bool {
 		return da
 	}
 	return a.GetName() < b.GetName()
+}
+
+// FamilySource returns the runtime/metrics name a family carries, from its
+// HELP text or, for the few families whose HELP does not say, its name.
+func FamilySource(name, help string) (string, bool) {
+	if src, ok := helpSource(help); ok {
+		// client_golang writes /memory/classes/total:byte for memstats Sys.
+		if strings.HasSuffix(src, ":byte") {
+			src += "s"
+		}
+		return src, true
+	}
+	src, ok := knownFamilies[name]
+	return src, ok
 }
 
 // Source returns the runtime/metrics name family name carries, if it

@@ -18,7 +18,8 @@ import (
 // and, through the garbage it leaves, most of the rest of its GC. This
 // decoder fills client_model's types from an arena that is reused from one
 // answer to the next, and interns the strings (names, HELP texts, labels),
-// which repeat from scrape to scrape. It keeps only the fields the receiver
+// which repeat from scrape to scrape. A Reader's Keep skips the metrics of
+// families nobody reads. It keeps only the fields the receiver
 // reads: a family's name, HELP, type and metrics; a metric's labels, gauge,
 // counter, untyped and summary values and its classic histogram (count,
 // sum, buckets). Everything else (exemplars, native histogram buckets,
@@ -139,6 +140,8 @@ func (a *arena) uint(v uint64) *uint64 {
 type protoDecoder struct {
 	a      *arena
 	scheme model.ValidationScheme
+	// keep, when set, says which families' metrics to decode.
+	keep func(name, help string) bool
 }
 
 // decode reads every family in body and hands each to add.
@@ -153,10 +156,14 @@ func (d *protoDecoder) decode(body []byte, add func(*dto.MetricFamily)) error {
 			return fmt.Errorf("family of %d bytes with %d left: %w", size, len(body), io.ErrUnexpectedEOF)
 		}
 		mf := d.family()
-		if err := d.familyFields(body[:size], mf); err != nil {
+		kept, err := d.familyFields(body[:size], mf)
+		if err != nil {
 			return err
 		}
 		body = body[size:]
+		if !kept {
+			continue
+		}
 		if err := d.validate(mf); err != nil {
 			return err
 		}
@@ -301,12 +308,20 @@ func wellFormed(b []byte, s spec) error {
 	return nil
 }
 
-func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) error {
+// familyFields decodes a family and reports whether it is kept. The keep
+// decision is made at the first metric, which client_golang writes after
+// the name and HELP; a family whose metrics come before either is kept.
+func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error) {
+	decided, kept := d.keep == nil, true
 	for len(b) > 0 {
 		var f field
 		var err error
 		if b, f, err = next(b); err != nil {
-			return err
+			return false, err
+		}
+		if f.is(4, protowire.BytesType) && !decided {
+			decided = true
+			kept = mf.Name == nil || mf.Help == nil || d.keep(mf.GetName(), mf.GetHelp())
 		}
 		switch {
 		case f.is(1, protowire.BytesType):
@@ -318,18 +333,23 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) error {
 			p := d.a.types.next()
 			*p = dto.MetricType(int32(f.v))
 			mf.Type = p
+		case f.is(4, protowire.BytesType) && !kept:
+			// Skipped unread.
 		case f.is(4, protowire.BytesType):
 			m := d.a.metrics.next()
 			labels := m.Label[:0]
 			*m = dto.Metric{}
 			m.Label = labels
 			if err := d.metricFields(f.sub, m); err != nil {
-				return err
+				return false, err
 			}
 			mf.Metric = append(mf.Metric, m)
 		}
 	}
-	return nil
+	if !decided {
+		kept = d.keep(mf.GetName(), mf.GetHelp())
+	}
+	return kept, nil
 }
 
 func (d *protoDecoder) metricFields(b []byte, m *dto.Metric) error {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -293,4 +294,50 @@ func BenchmarkReaderProtobuf(b *testing.B) {
 		}
 		rd.Release()
 	}
+}
+
+// TestReaderKeep: with Keep set, the families it keeps decode exactly as
+// without it and the others are absent, whatever order a family's fields
+// come in.
+func TestReaderKeep(t *testing.T) {
+	keep := func(name, help string) bool {
+		_, ok := FamilySource(name, help)
+		return ok && strings.HasPrefix(name, "go_gc")
+	}
+	tag := func(num protowire.Number, typ protowire.Type) []byte { return protowire.AppendTag(nil, num, typ) }
+	str := func(num protowire.Number, s string) []byte {
+		return protowire.AppendString(tag(num, protowire.BytesType), s)
+	}
+	gauge := protowire.AppendBytes(tag(4, protowire.BytesType), protowire.AppendBytes(tag(2, protowire.BytesType), protowire.AppendFixed64(tag(1, protowire.Fixed64Type), math.Float64bits(3))))
+	frame := func(parts ...[]byte) []byte {
+		msg := bytes.Join(parts, nil)
+		return append(protowire.AppendVarint(nil, uint64(len(msg))), msg...)
+	}
+	help := str(2, "Sourced from /gc/x:bytes.")
+	body := bytes.Join([][]byte{
+		fixtureProto(t),
+		frame(gauge, str(1, "go_x_metrics_first"), help), // kept: undecided at its metric
+		frame(str(1, "go_x_help_last"), gauge, help),     // kept: no HELP yet at its metric
+		frame(str(1, "go_other"), help, gauge),            // dropped
+		frame(str(1, "go_gc_no_metrics"), help),           // kept, nothing to decode
+	}, nil)
+	full, err := Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
+	require.NoError(t, err)
+	rd := Reader{Keep: keep}
+	got, err := rd.Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
+	require.NoError(t, err)
+	var want []string
+	for _, n := range full.Names() {
+		mf, _ := full.Family(n)
+		if keep(n, mf.GetHelp()) || n == "go_x_metrics_first" || n == "go_x_help_last" {
+			want = append(want, n)
+			other, ok := got.Family(n)
+			require.True(t, ok, n)
+			require.True(t, proto.Equal(mf, other), n)
+		}
+	}
+	require.Greater(t, len(want), 10)
+	require.Less(t, len(want), len(full.Names()))
+	require.Equal(t, want, got.Names())
+	rd.Release()
 }

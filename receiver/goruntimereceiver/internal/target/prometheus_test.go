@@ -4,16 +4,22 @@ import (
 	"compress/gzip"
 	"context"
 	stdexpvar "expvar"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
@@ -232,5 +238,79 @@ func TestUncompressedResponses(t *testing.T) {
 		require.NoError(t, err, tc.name)
 		assert.Equal(t, tc.wantAccept, accept.Load(), tc.name)
 		assert.Contains(t, names(md), "go.goroutine.count", tc.name)
+	}
+}
+
+// shape lists each metric's name with its data points' attribute sets:
+// what a scrape delivers, whatever the values.
+func shape(md pmetric.Metrics) map[string][]string {
+	out := map[string][]string{}
+	for name, m := range names(md) {
+		var attrs []string
+		add := func(a pcommon.Map) { attrs = append(attrs, fmt.Sprint(a.AsRaw())) }
+		switch m.Type() {
+		case pmetric.MetricTypeGauge:
+			for i := range m.Gauge().DataPoints().Len() {
+				add(m.Gauge().DataPoints().At(i).Attributes())
+			}
+		case pmetric.MetricTypeSum:
+			for i := range m.Sum().DataPoints().Len() {
+				add(m.Sum().DataPoints().At(i).Attributes())
+			}
+		case pmetric.MetricTypeHistogram:
+			for i := range m.Histogram().DataPoints().Len() {
+				add(m.Histogram().DataPoints().At(i).Attributes())
+			}
+		}
+		sort.Strings(attrs)
+		out[name] = attrs
+	}
+	return out
+}
+
+// TestProtobufDeliversWhatTextDoes scrapes one live client_golang registry
+// (every runtime metric, the process collector, and a family of the
+// service's own) as protobuf, which skips the families nobody reads, and
+// as text, which parses everything: both deliver the same metrics with the
+// same data points, with and without an include pattern.
+func TestProtobufDeliversWhatTextDoes(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "app_requests_total", Help: "Requests."}, []string{"code"})
+	requests.WithLabelValues("200").Add(3)
+	reg.MustRegister(requests)
+	handler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	var formats []string
+	serve := func(text bool) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if text {
+				r.Header.Set("Accept", "text/plain;version=0.0.4")
+			}
+			handler.ServeHTTP(w, r)
+			formats = append(formats, w.Header().Get("Content-Type"))
+		})
+	}
+	for _, include := range [][]string{nil, {"app_.*", "go_godebug_.*"}} {
+		pb, _ := newTarget(t, serve(false))
+		text, _ := newTarget(t, serve(true))
+		pb.s.Sources, text.s.Sources = []string{SourcePrometheus}, []string{SourcePrometheus}
+		pb.s.PrometheusInclude, text.s.PrometheusInclude = compile(t, include...), compile(t, include...)
+		formats = nil
+		mdPB, err := pb.Scrape(context.Background(), time.Now())
+		require.NoError(t, err)
+		mdText, err := text.Scrape(context.Background(), time.Now())
+		require.NoError(t, err)
+		require.Len(t, formats, 2)
+		require.Contains(t, formats[0], "application/vnd.google.protobuf")
+		require.Contains(t, formats[1], "text/plain")
+		got, want := shape(mdPB), shape(mdText)
+		assert.Equal(t, want, got, "include %v", include)
+		assert.Greater(t, len(got), 20)
+		if include != nil {
+			assert.Contains(t, got, "app_requests_total")
+		}
 	}
 }

@@ -122,7 +122,20 @@ var allSources = []string{SourcePrometheus, SourceExpvar, SourceGoroutines}
 func New(s Settings, client *http.Client, cfg metadata.MetricsBuilderConfig, set receiver.Settings) *Target {
 	t := &Target{s: s, client: client, mb: metadata.NewMetricsBuilder(cfg, set), active: map[string]bool{}, detect: true}
 	t.resource = t.buildResource("")
+	t.promReader.Keep = t.keepFamily
 	return t
+}
+
+// keepFamily says which /metrics families a protobuf answer's decoding
+// keeps: those the model reads and those include keeps. client_golang with
+// every runtime metric serves about 150 families; the model reads about
+// 40 of them.
+func (t *Target) keepFamily(name, help string) bool {
+	if modelFamilies[name] || matchAny(t.s.PrometheusInclude, name) {
+		return true
+	}
+	src, ok := promtext.FamilySource(name, help)
+	return ok && modelSources[src]
 }
 
 // toRead returns the sources to read this scrape, in precedence order.
@@ -400,7 +413,7 @@ func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, ex
 			t.restart(pcommon.Timestamp(st * 1e9))
 		}
 	}
-	recorded := model.RecordRuntime(t.mb, ts, f, nil)
+	recorded := model.RecordRuntime(t.mb, ts, f, model.MetricSet{})
 	scalar := func(name string) (float64, bool) {
 		mf, ok := f.Family(name)
 		if !ok {
