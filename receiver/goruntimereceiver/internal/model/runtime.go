@@ -84,23 +84,45 @@ var cpuStates = []struct {
 	{"/cpu/classes/idle:cpu-seconds", metadata.AttributeGoCPUStateIdle},
 }
 
-// MetricSet is a set of model metric names.
-type MetricSet map[string]struct{}
+// MetricSet is a set of the model metrics RecordRuntime records; the zero
+// value is empty. A bit set: one scrape builds one, and a map cost an
+// allocation and a dozen inserts every scrape.
+type MetricSet struct{ bits uint64 }
 
-// Has reports whether the set holds metric; a nil set holds nothing.
-func (s MetricSet) Has(metric string) bool {
-	_, ok := s[metric]
-	return ok
+// setMetrics are the metrics a MetricSet holds.
+var setMetrics = []string{
+	"go.memory.used", "go.memory.class.used", "go.memory.limit", "go.memory.allocated",
+	"go.memory.allocations", "go.memory.frees", "go.memory.heap.objects", "go.memory.gc.goal",
+	"go.memory.gc.cycles", "go.memory.gc.cycles.forced", "go.config.gogc", "go.goroutine.count",
+	"go.goroutine.created", "go.processor.limit", "go.memory.heap.live", "go.thread.count",
+	"go.cgo.calls", "go.sync.mutex.wait.time", "go.goroutine.state.count", "go.cpu.time",
 }
 
-func (s MetricSet) add(metric string) { s[metric] = struct{}{} }
+var setBit = func() map[string]uint64 {
+	m := make(map[string]uint64, len(setMetrics))
+	for i, name := range setMetrics {
+		m[name] = 1 << i
+	}
+	return m
+}()
+
+// Has reports whether the set holds metric.
+func (s MetricSet) Has(metric string) bool { return s.bits&setBit[metric] != 0 }
+
+func (s *MetricSet) add(metric string) {
+	b := setBit[metric]
+	if b == 0 {
+		panic("model: " + metric + " is not in setMetrics")
+	}
+	s.bits |= b
+}
 
 // RecordRuntime records every model metric v provides and returns the
 // names it recorded. A metric whose inputs v lacks is left out. A metric in
 // skip, which another source of the same target already recorded, is not
 // recorded again.
 func RecordRuntime(mb *metadata.MetricsBuilder, ts pcommon.Timestamp, v RuntimeValues, skip MetricSet) MetricSet {
-	done := MetricSet{}
+	var done MetricSet
 	rec := func(metric, name string, fn func(pcommon.Timestamp, int64)) {
 		if skip.Has(metric) {
 			return

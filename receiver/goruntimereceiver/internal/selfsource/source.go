@@ -82,7 +82,7 @@ func (s *Source) Scrape(now time.Time) pmetric.Metrics {
 	ts := pcommon.NewTimestampFromTime(now)
 	s.reader.Read()
 	mb := s.mb
-	model.RecordRuntime(mb, ts, s.reader, nil)
+	model.RecordRuntime(mb, ts, s.reader, model.MetricSet{})
 
 	rb := mb.NewResourceBuilder()
 	rb.SetServiceName(s.id.ServiceName)
