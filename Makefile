@@ -103,11 +103,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./... | tee bench.out
 
 ## bench-contrib: go_runtime against contrib's prometheus receiver (own module, see docs/BENCHMARKS.md)
-# Six runs of the test binary, each measuring every receiver once, so that
-# the machine's drift during the runs spreads over all receivers alike.
+# Every measurement in a process of its own, six rounds alternating the
+# receivers (bench/contribreceiver/run.sh); benchstat's columns give the ratios.
 bench-contrib:
-	cd bench/contribreceiver && $(GO) test -c -o contribreceiver.test . && rm -f ../../bench-contrib.out && \
-	  for i in 1 2 3 4 5 6; do ./contribreceiver.test -test.run '^$$' -test.bench ScrapeCPU -test.benchtime 300x | tee -a ../../bench-contrib.out; done
+	bench/contribreceiver/run.sh $(CURDIR)/bench-contrib.out
 	$(GO) tool -modfile=tools.mod benchstat -col '/receiver@(contrib_prometheus contrib_prometheus_protobuf go_runtime)' bench-contrib.out
 	$(GO) tool -modfile=tools.mod benchstat -col '/receiver@(contrib_prometheus_protobuf go_runtime)' -filter '/target:client_golang' bench-contrib.out
 
