@@ -318,8 +318,8 @@ func TestReaderKeep(t *testing.T) {
 		fixtureProto(t),
 		frame(gauge, str(1, "go_x_metrics_first"), help), // kept: undecided at its metric
 		frame(str(1, "go_x_help_last"), gauge, help),     // kept: no HELP yet at its metric
-		frame(str(1, "go_other"), help, gauge),            // dropped
-		frame(str(1, "go_gc_no_metrics"), help),           // kept, nothing to decode
+		frame(str(1, "go_other"), help, gauge),           // dropped
+		frame(str(1, "go_gc_no_metrics"), help),          // kept, nothing to decode
 	}, nil)
 	full, err := Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
 	require.NoError(t, err)
