@@ -5,7 +5,10 @@ import (
 	"context"
 	stdexpvar "expvar"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,7 +24,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/promtext"
 )
 
@@ -313,4 +318,39 @@ func TestProtobufDeliversWhatTextDoes(t *testing.T) {
 			assert.Contains(t, got, "app_requests_total")
 		}
 	}
+}
+
+// TestScrapesReuseTheConnection: every scrape of every source goes over
+// the one kept-alive connection, protobuf answers whose families are mostly
+// skipped included: a new connection per scrape would cost more than the
+// rest of a scrape.
+func TestScrapesReuseTheConnection(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll)))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/debug/vars", stdexpvar.Handler())
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+	tg := New(Settings{
+		Endpoint: u, Sources: []string{SourcePrometheus, SourceExpvar}, MaxResponseSize: 1 << 20,
+		Timeout: 2 * time.Second, Uncompressed: true,
+	}, client, metadata.NewDefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
+	for range 5 {
+		md, err := tg.Scrape(context.Background(), time.Now())
+		require.NoError(t, err)
+		require.Equal(t, map[string]int64{"prometheus": 1, "expvar": 1}, upBySource(md))
+	}
+	assert.Equal(t, int64(1), conns.Load(), "ten requests over one connection")
 }
