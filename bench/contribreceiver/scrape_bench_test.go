@@ -5,6 +5,7 @@
 package contribreceiver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -155,6 +156,9 @@ func benchScrapeCPU(b *testing.B, target string) {
 				}},
 			}
 		}},
+		// Not a receiver: the least any receiver pays for the same
+		// exchange (see httpFloor).
+		{"http_floor", nil, nil},
 		{"contrib_prometheus", prometheusreceiver.NewFactory(), func(addr string) map[string]any {
 			return map[string]any{"config": map[string]any{"scrape_configs": []any{map[string]any{
 				"job_name":        "bench",
@@ -175,10 +179,6 @@ func benchScrapeCPU(b *testing.B, target string) {
 	} {
 		b.Run("receiver="+tc.name, func(b *testing.B) {
 			addr := startFixtureServer(b, target)
-			cfg := tc.factory.CreateDefaultConfig()
-			if err := confmap.NewFromStringMap(tc.conf(addr)).Unmarshal(cfg); err != nil {
-				b.Fatal(err)
-			}
 			// The consumer wakes the benchmark when the scrape it waits for
 			// arrives, so that waiting costs no CPU.
 			var scrapes, points, want atomic.Int64
@@ -193,11 +193,17 @@ func benchScrapeCPU(b *testing.B, target string) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			set := receivertest.NewNopSettings(tc.factory.Type())
-			set.ID = component.NewID(tc.factory.Type())
-			r, err := tc.factory.CreateMetrics(context.Background(), set, cfg, sink)
-			if err != nil {
-				b.Fatal(err)
+			var r component.Component = &httpFloor{url: "http://" + addr + "/metrics", interval: 10 * time.Millisecond, sink: sink}
+			if tc.factory != nil {
+				cfg := tc.factory.CreateDefaultConfig()
+				if err := confmap.NewFromStringMap(tc.conf(addr)).Unmarshal(cfg); err != nil {
+					b.Fatal(err)
+				}
+				set := receivertest.NewNopSettings(tc.factory.Type())
+				set.ID = component.NewID(tc.factory.Type())
+				if r, err = tc.factory.CreateMetrics(context.Background(), set, cfg, sink); err != nil {
+					b.Fatal(err)
+				}
 			}
 			if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 				b.Fatal(err)
@@ -237,4 +243,60 @@ func benchScrapeCPU(b *testing.B, target string) {
 			b.ReportMetric(float64(p)/float64(n), "points/scrape")
 		})
 	}
+}
+
+// httpFloor is the least a receiver can pay for one scrape here: on each
+// tick of its interval one GET of /metrics with net/http (asking for
+// protobuf, uncompressed, over a kept-alive connection), the body read into
+// a reused buffer and dropped, and an empty delivery to the consumer. No
+// parsing, no pdata, no scrape framework. What a receiver costs above it is
+// what it does with the answer.
+type httpFloor struct {
+	url      string
+	interval time.Duration
+	sink     consumer.Metrics
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+func (f *httpFloor) Start(context.Context, component.Host) error {
+	req, err := http.NewRequest(http.MethodGet, f.url, http.NoBody)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	req.Header.Set("Accept-Encoding", "identity")
+	f.stop, f.done = make(chan struct{}), make(chan struct{})
+	client := &http.Client{Timeout: 5 * time.Second}
+	go func() {
+		defer close(f.done)
+		defer client.CloseIdleConnections()
+		tick := time.NewTicker(f.interval)
+		defer tick.Stop()
+		buf := bytes.NewBuffer(make([]byte, 0, 1<<16))
+		for {
+			select {
+			case <-f.stop:
+				return
+			case <-tick.C:
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				continue
+			}
+			buf.Reset()
+			_, _ = buf.ReadFrom(resp.Body)
+			_ = resp.Body.Close()
+			_ = f.sink.ConsumeMetrics(context.Background(), pmetric.NewMetrics())
+		}
+	}()
+	return nil
+}
+
+func (f *httpFloor) Shutdown(context.Context) error {
+	if f.stop != nil {
+		close(f.stop)
+		<-f.done
+	}
+	return nil
 }
