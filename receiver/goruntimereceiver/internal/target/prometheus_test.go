@@ -354,3 +354,21 @@ func TestScrapesReuseTheConnection(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), conns.Load(), "ten requests over one connection")
 }
+
+// TestIncludedIsBounded: the memo of include decisions answers as the
+// patterns do and stays bounded when names never repeat.
+func TestIncludedIsBounded(t *testing.T) {
+	tg, _ := newTarget(t, http.NotFoundHandler())
+	tg.s.PrometheusInclude = compile(t, "go_.*", "app_requests_total")
+	for i := range 3 * includeMemoLimit {
+		name := fmt.Sprintf("go_x%d", i)
+		if i%2 == 1 {
+			name = fmt.Sprintf("other_%d", i)
+		}
+		require.Equal(t, i%2 == 0, tg.included(name), name)
+		require.Equal(t, i%2 == 0, tg.included(name), "%s from the memo", name)
+		require.LessOrEqual(t, len(tg.includeMemo), includeMemoLimit)
+	}
+	require.True(t, tg.included("app_requests_total"))
+	require.False(t, tg.included("app_requests_total_x"), "patterns match whole names")
+}

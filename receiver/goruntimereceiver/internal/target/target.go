@@ -94,6 +94,7 @@ type Target struct {
 	// returns is used up before the next scrape.
 	expvarParser expvar.Parser
 	promReader   promtext.Reader
+	includeMemo  map[string]bool // see included
 	buf          []expvar.Pause
 	hist         model.ExpHistogram
 	lost         uint64
@@ -131,7 +132,7 @@ func New(s Settings, client *http.Client, cfg metadata.MetricsBuilderConfig, set
 // every runtime metric serves about 150 families; the model reads about
 // 40 of them.
 func (t *Target) keepFamily(name, help string) bool {
-	if modelFamilies[name] || matchAny(t.s.PrometheusInclude, name) {
+	if modelFamilies[name] || t.included(name) {
 		return true
 	}
 	src, ok := promtext.FamilySource(name, help)
@@ -438,7 +439,7 @@ func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, ex
 		model.AppendRuntimeHistograms(ms, f, start, ts)
 	})
 	if len(t.s.PrometheusInclude) > 0 {
-		extra = append(extra, func(ms pmetric.MetricSlice) { passThrough(ms, f, t.s.PrometheusInclude, start, ts) })
+		extra = append(extra, func(ms pmetric.MetricSlice) { passThrough(ms, f, t.included, start, ts) })
 	}
 	return recorded, extra
 }
