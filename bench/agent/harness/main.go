@@ -37,6 +37,8 @@ type options struct {
 	expvar                 bool
 	expvarReference        string
 	rounds                 int
+	only                   string
+	profileDir             string
 }
 
 func main() {
@@ -53,6 +55,8 @@ func main() {
 	flag.StringVar(&o.expvarReference, "expvar-reference", "../expvarref/bin/otelcol-expvar-reference", "reference collector with contrib's expvar receiver")
 	flag.BoolVar(&o.scrapeOnly, "scrape-only", false, "compare the scrape alone: both collectors export to the debug exporter (basic verbosity), no store")
 	flag.IntVar(&o.rounds, "rounds", 5, "with -expvar: measured windows of -measure each, one after another, collectors running throughout")
+	flag.StringVar(&o.only, "only", "", "run only the collectors whose name starts with this (e.g. otelcol-goruntime-all)")
+	flag.StringVar(&o.profileDir, "profile", "", "otelcol-goruntime only: save a CPU profile of the measured window and a heap profile at its end to DIR (pprof extension)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		log.Fatal(err)
@@ -106,6 +110,9 @@ func run(o options) error {
 		{"otelcol-goruntime (go_runtime + tsdb remote write)", o.ours, func(vm, tel string) string { return oursConfig(addrs, vm, tel, false) }, oursInfo},
 		{"otelcol-goruntime-all (the same, passing on every go_* family outside the model)", o.ours, func(vm, tel string) string { return oursConfig(addrs, vm, tel, true) }, oursInfo},
 	} {
+		if o.only != "" && strings.Fields(c.name)[0] != o.only {
+			continue
+		}
 		r, err := measure(o, c.name, c.bin, c.config, c.info)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
@@ -166,7 +173,13 @@ func measure(o options, name, bin string, config func(vm, telemetry string) stri
 
 	telemetry := freeAddr()
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(config(vmAddr, telemetry)), 0o600); err != nil {
+	conf := config(vmAddr, telemetry)
+	profiling := o.profileDir != "" && bin == o.ours
+	pprofAddr := freeAddr()
+	if profiling {
+		conf = strings.Replace(conf, "service:\n", "extensions:\n  pprof:\n    endpoint: "+pprofAddr+"\nservice:\n  extensions: [pprof]\n", 1)
+	}
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return r, err
 	}
 	col := exec.Command(bin, "--config", cfg)
@@ -194,7 +207,24 @@ func measure(o options, name, bin string, config func(vm, telemetry string) stri
 	startRows, _ := vmMetric(vmAddr, `vm_rows_inserted_total{type="promremotewrite"}`)
 	startSent, startFailed := exportCounters(telemetry)
 	log.Printf("%s: measuring %s", name, o.measure)
+	var profiled chan error
+	if profiling {
+		profiled = make(chan error, 1)
+		secs := max(int(o.measure.Seconds())-2, 1)
+		go func() {
+			profiled <- fetchTo(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, secs),
+				filepath.Join(o.profileDir, strings.Fields(name)[0]+".cpu.pprof"))
+		}()
+	}
 	time.Sleep(o.measure)
+	if profiling {
+		if err := <-profiled; err != nil {
+			return r, err
+		}
+		if err := fetchTo("http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(o.profileDir, strings.Fields(name)[0]+".heap.pprof")); err != nil {
+			return r, err
+		}
+	}
 	endCPU, err := cpuTicks(col.Process.Pid)
 	if err != nil {
 		return r, err
@@ -231,12 +261,18 @@ func measure(o options, name, bin string, config func(vm, telemetry string) stri
 }
 
 func report(o options, rs []result) {
+	if len(rs) == 0 {
+		return
+	}
 	ref := rs[0]
 	fmt.Printf("\n%d targets, 1 s interval, %s measured after %s warm-up\n\n", o.targets, o.measure, o.warmup)
 	fmt.Println("| collector | CPU (cores) | peak RSS (MiB) | points sent/s | store rows/s | export failures | series in store | metric names |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		fmt.Printf("| %s | %.3f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", r.name, r.cpuCores, r.peakRSSMiB, r.sentPoints, r.rowsInserted, r.failedPoints, r.series, r.names)
+	}
+	if len(rs) < 3 { // -only: no ratios
+		return
 	}
 	fmt.Println()
 	for _, r := range rs[1:] {
@@ -329,6 +365,27 @@ func referenceConfig(addrs []string, vm, telemetry string) string {
 func oursConfig(addrs []string, vm, telemetry string, all bool) string {
 	exporter := fmt.Sprintf("  tsdb:\n    remote_write:\n      http:\n        endpoint: http://%s/api/v1/write\n        timeout: 5s\n      native_histograms: false\n", vm)
 	return collectorConfig(oursReceiver(addrs, all), "go_runtime", limiterAndBatch, exporter, "tsdb", telemetry)
+}
+
+// fetchTo saves what GET u answers to path.
+func fetchTo(u, path string) error {
+	resp, err := http.Get(u) //nolint:noctx,gosec // local peer
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func freeAddr() string {
