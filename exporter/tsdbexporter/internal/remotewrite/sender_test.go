@@ -15,8 +15,10 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/prompb"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote/otlptranslator/prometheusremotewrite"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -300,4 +302,87 @@ func markers(s *scripted) []marker {
 		}
 	}
 	return out
+}
+
+// TestBatchesDoNotShareSeries sends batches of different shapes one after
+// another through one Sender, whose collectors and series are reused: every
+// request holds exactly its own batch's series and samples.
+func TestBatchesDoNotShareSeries(t *testing.T) {
+	s := &scripted{script: []func(http.ResponseWriter){status(http.StatusNoContent)}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	sender := newSender(t, srv, 2)
+	for _, tc := range []struct {
+		n, k    int
+		tenants []string
+	}{{50, 3, []string{"team-a", "team-b"}}, {5, 1, []string{"team-c"}}, {120, 2, []string{"team-a"}}, {1, 4, []string{"team-b", "team-c"}}} {
+		s.mu.Lock()
+		s.requests = nil
+		s.mu.Unlock()
+		res, err := sender.Send(context.Background(), batch(tc.n, tc.k, tc.tenants...))
+		require.NoError(t, err)
+		require.Equal(t, (tc.n+1)*len(tc.tenants), res.Series, "%d series and target_info per tenant", tc.n)
+		series, samples := map[string]bool{}, 0
+		for _, r := range s.requests {
+			tenant := r.header.Get("X-Scope-OrgID")
+			require.Contains(t, tc.tenants, tenant)
+			for _, ts := range r.req.Timeseries {
+				key := tenant + "|" + labelString(ts.Labels)
+				require.False(t, series[key], "%s twice", key)
+				series[key] = true
+				samples += len(ts.Samples)
+				if !strings.Contains(key, "target_info") {
+					require.Len(t, ts.Samples, tc.k, key)
+				}
+			}
+		}
+		require.Len(t, series, res.Series)
+		require.Equal(t, res.Samples, samples)
+	}
+}
+
+// TestCollectorReleaseForgetsIdleTenants: a released collector keeps the
+// room of tenants it used and nothing of those it did not.
+func TestCollectorReleaseForgetsIdleTenants(t *testing.T) {
+	c := &collector{tenantLabel: "tenant", byTenant: map[string]*tenantSeries{}}
+	add := func(tenant, name string) {
+		ls := labels.FromStrings("__name__", name, "tenant", tenant)
+		_, err := c.Append(0, ls, 0, 1, 1, nil, nil, storage.AppendV2Options{})
+		require.NoError(t, err)
+	}
+	add("a", "x")
+	add("b", "x")
+	add("b", "y")
+	c.reset()
+	require.Len(t, c.byTenant, 2, "both were used")
+	require.Zero(t, c.used)
+	for _, s := range c.slab[:3] {
+		require.True(t, s.labels.IsEmpty(), "no labels kept past the batch")
+		require.Empty(t, s.samples)
+	}
+	add("a", "y")
+	c.reset()
+	require.Len(t, c.byTenant, 1, "b was idle for a batch")
+	c.reset()
+	require.Empty(t, c.byTenant, "then a")
+	add("c", "x")
+	tenants, byTenant := c.tenants()
+	require.Equal(t, []string{"c"}, tenants)
+	require.Len(t, byTenant["c"], 1)
+	require.Equal(t, "x", byTenant["c"][0].labels.Get("__name__"))
+}
+
+// TestSnappyBody: the body reads as the compressed request and goes back
+// to the pool once, however often it is closed.
+func TestSnappyBody(t *testing.T) {
+	raw := []byte(strings.Repeat("remote write ", 1000))
+	b := newSnappyBody(raw)
+	got, err := io.ReadAll(b)
+	require.NoError(t, err)
+	dec, err := snappy.Decode(nil, got)
+	require.NoError(t, err)
+	require.Equal(t, raw, dec)
+	require.NoError(t, b.Close())
+	require.NoError(t, b.Close())
+	require.Zero(t, b.Len(), "nothing left to read after Close")
 }

@@ -7,6 +7,7 @@ package remotewrite // import "github.com/otelcol-goruntime/otelcol-goruntime/ex
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
@@ -32,7 +33,10 @@ type rawHistogram struct {
 }
 
 // collector is a storage.AppenderV2 that the OTLP translation appends a
-// batch to; it groups the batch's series by tenant.
+// batch to; it groups the batch's series by tenant. Collectors are pooled
+// with their series and maps: a batch of a few thousand series otherwise
+// allocated a series, a one-sample slice and a growing index for every one
+// of them, a fifth of an agent's allocations.
 type collector struct {
 	tenantLabel      string
 	nativeHistograms bool
@@ -40,7 +44,12 @@ type collector struct {
 	// dropped counts native histogram samples left out because the
 	// endpoint does not take them.
 	dropped int
+	// slab holds the series handed out, used of them this batch.
+	slab []*series
+	used int
 }
+
+var collectors = sync.Pool{New: func() any { return &collector{byTenant: map[string]*tenantSeries{}} }}
 
 // tenantSeries keeps a tenant's series in the order the translation
 // appended them (resource by resource, metric by metric): similar label sets
@@ -51,7 +60,51 @@ type tenantSeries struct {
 }
 
 func newCollector(tenantLabel string, nativeHistograms bool) *collector {
-	return &collector{tenantLabel: tenantLabel, nativeHistograms: nativeHistograms, byTenant: map[string]*tenantSeries{}}
+	c := collectors.Get().(*collector)
+	c.tenantLabel, c.nativeHistograms, c.dropped = tenantLabel, nativeHistograms, 0
+	return c
+}
+
+// release returns c to the pool; nothing may use it or its series after.
+func (c *collector) release() {
+	c.reset()
+	collectors.Put(c)
+}
+
+// reset empties c for the next batch, keeping its room. Tenants without
+// series in this batch are forgotten, so that a pooled collector does not
+// grow with tenants that come and go.
+func (c *collector) reset() {
+	for tenant, ts := range c.byTenant {
+		if len(ts.list) == 0 {
+			delete(c.byTenant, tenant)
+			continue
+		}
+		clear(ts.index)
+		clear(ts.list) // no pointers kept past the batch
+		ts.list = ts.list[:0]
+	}
+	for _, s := range c.slab[:c.used] {
+		// Keep the slices' room, drop what they point to.
+		clear(s.raw)
+		clear(s.histograms)
+		*s = series{samples: s.samples[:0], histograms: s.histograms[:0], raw: s.raw[:0]}
+	}
+	c.used = 0
+}
+
+// newSeries hands out a series from the slab.
+func (c *collector) newSeries(ls labels.Labels, hash uint64) *series {
+	if c.used == len(c.slab) {
+		chunk := make([]series, max(64, len(c.slab)/2))
+		for i := range chunk {
+			c.slab = append(c.slab, &chunk[i])
+		}
+	}
+	s := c.slab[c.used]
+	c.used++
+	s.labels, s.hash = ls, hash
+	return s
 }
 
 func (c *collector) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, _ storage.AppendV2Options) (storage.SeriesRef, error) {
@@ -76,7 +129,7 @@ func (c *collector) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v 
 		// Kept without a copy: the translation builds a new label set for
 		// every point (labels.Builder.Labels allocates its own buffer), and
 		// label sets are immutable.
-		s = &series{labels: ls, hash: hash}
+		s = c.newSeries(ls, hash)
 		ts.index[hash] = len(ts.list)
 		ts.list = append(ts.list, s)
 	}
