@@ -155,6 +155,9 @@ func (e *tsdbExporter) startRemote(ctx context.Context, host component.Host, pro
 	if err != nil {
 		return fmt.Errorf("remote write client: %w", err)
 	}
+	// A redirect would need the request body again, which is not kept, and
+	// a 301/302 would turn the POST into a GET: the 3xx is the answer.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	rw := e.cfg.RemoteWrite
 	sender := remotewrite.New(remotewrite.Options{
 		Client:           client,

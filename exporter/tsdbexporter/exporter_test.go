@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,4 +169,35 @@ func TestRemoteModeTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	ts := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0).Timestamp().AsTime()
 	assert.InDelta(t, float64(ts.UnixMilli())/1000, newest.Data.(metricdata.Gauge[float64]).DataPoints[0].Value, 0.001)
+}
+
+// TestRemoteWriteDoesNotFollowRedirects: an endpoint that redirects gets
+// one POST, never a GET, and the batch fails as permanent.
+func TestRemoteWriteDoesNotFollowRedirects(t *testing.T) {
+	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		var posts, others atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || r.URL.Path != "/api/v1/write" {
+				others.Add(1)
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			posts.Add(1)
+			http.Redirect(w, r, "/elsewhere", code)
+		}))
+		cfg := createDefaultConfig().(*Config)
+		cfg.RemoteWrite.HTTP.Endpoint = srv.URL + "/api/v1/write"
+		cfg.BackOffConfig.Enabled = false
+		exp, err := NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+		require.NoError(t, err)
+		require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+		err = exp.ConsumeMetrics(context.Background(), metrics("team-a", pmetric.AggregationTemporalityCumulative))
+		require.Error(t, err, "%d", code)
+		assert.True(t, consumererror.IsPermanent(err), "%d: %v", code, err)
+		assert.Contains(t, err.Error(), strconv.Itoa(code))
+		assert.Positive(t, posts.Load(), "%d", code)
+		assert.Zero(t, others.Load(), "%d: the redirect was followed", code)
+		require.NoError(t, exp.Shutdown(context.Background()))
+		srv.Close()
+	}
 }
