@@ -25,7 +25,7 @@ func (a askedValues) Histogram(name string) ([]float64, []uint64, bool) {
 // be there.
 func TestRuntimeNamesComplete(t *testing.T) {
 	asked := askedValues{}
-	mb := metadata.NewMetricsBuilder(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
+	mb := metadata.NewMetricsBuilder(metadata.NewDefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
 	RecordRuntime(mb, 0, asked, MetricSet{})
 	AppendRuntimeHistograms(pmetric.NewMetricSlice(), asked, 0, 0)
 	require.Greater(t, len(asked), 20)

@@ -168,12 +168,16 @@ func sampleFamilies() []*dto.MetricFamily {
 	ts := timestamppb.New(timestamppb.Now().AsTime())
 	ex := &dto.Exemplar{Label: []*dto.LabelPair{{Name: proto.String("trace_id"), Value: proto.String("abc")}}, Value: proto.Float64(1), Timestamp: ts}
 	return []*dto.MetricFamily{
-		{Name: proto.String("c_total"), Help: proto.String("A counter."), Type: dto.MetricType_COUNTER.Enum(), Unit: proto.String("seconds"),
-			Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: proto.String("a"), Value: proto.String("1")}}, Counter: &dto.Counter{Value: proto.Float64(3), Exemplar: ex, CreatedTimestamp: ts}, TimestampMs: proto.Int64(5)}}},
+		{
+			Name: proto.String("c_total"), Help: proto.String("A counter."), Type: dto.MetricType_COUNTER.Enum(), Unit: proto.String("seconds"),
+			Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: proto.String("a"), Value: proto.String("1")}}, Counter: &dto.Counter{Value: proto.Float64(3), Exemplar: ex, CreatedTimestamp: ts}, TimestampMs: proto.Int64(5)}},
+		},
 		{Name: proto.String("g"), Type: dto.MetricType_GAUGE.Enum(), Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(-2.5)}}, {Label: []*dto.LabelPair{{Name: proto.String("b"), Value: proto.String("x")}}, Gauge: &dto.Gauge{}}}},
 		{Name: proto.String("u"), Type: dto.MetricType_UNTYPED.Enum(), Metric: []*dto.Metric{{Untyped: &dto.Untyped{Value: proto.Float64(7)}}}},
-		{Name: proto.String("s"), Type: dto.MetricType_SUMMARY.Enum(), Metric: []*dto.Metric{{Summary: &dto.Summary{SampleCount: proto.Uint64(4), SampleSum: proto.Float64(1.5), CreatedTimestamp: ts,
-			Quantile: []*dto.Quantile{{Quantile: proto.Float64(0.5), Value: proto.Float64(0.2)}, {Quantile: proto.Float64(0.99), Value: proto.Float64(0.9)}}}}}},
+		{Name: proto.String("s"), Type: dto.MetricType_SUMMARY.Enum(), Metric: []*dto.Metric{{Summary: &dto.Summary{
+			SampleCount: proto.Uint64(4), SampleSum: proto.Float64(1.5), CreatedTimestamp: ts,
+			Quantile: []*dto.Quantile{{Quantile: proto.Float64(0.5), Value: proto.Float64(0.2)}, {Quantile: proto.Float64(0.99), Value: proto.Float64(0.9)}},
+		}}}},
 		{Name: proto.String("h"), Help: proto.String("Sourced from /a/b:seconds."), Type: dto.MetricType_HISTOGRAM.Enum(), Metric: []*dto.Metric{{Histogram: &dto.Histogram{
 			SampleCount: proto.Uint64(10), SampleSum: proto.Float64(2), CreatedTimestamp: ts, Exemplars: []*dto.Exemplar{ex},
 			Bucket: []*dto.Bucket{{CumulativeCount: proto.Uint64(3), UpperBound: proto.Float64(0.1), Exemplar: ex}, {CumulativeCount: proto.Uint64(10), UpperBound: proto.Float64(1)}},
