@@ -106,6 +106,12 @@ var setBit = func() map[string]uint64 {
 	return m
 }()
 
+// With returns the set with metric added.
+func (s MetricSet) With(metric string) MetricSet {
+	s.add(metric)
+	return s
+}
+
 // Has reports whether the set holds metric.
 func (s MetricSet) Has(metric string) bool { return s.bits&setBit[metric] != 0 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -371,4 +372,48 @@ func TestIncludedIsBounded(t *testing.T) {
 	}
 	require.True(t, tg.included("app_requests_total"))
 	require.False(t, tg.included("app_requests_total_x"), "patterns match whole names")
+}
+
+// TestGCCyclesComeWithThePauses: with both sources, the GC cycle count
+// comes from the /debug/vars read that gives the per-cycle pauses, so the
+// two always agree; when /debug/vars fails, from /metrics.
+func TestGCCyclesComeWithThePauses(t *testing.T) {
+	var failVars atomic.Bool
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", fixtureHandler(t, "go1.26-runtime-metrics.txt"))
+	mux.Handle("/debug/vars", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failVars.Load() {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		stdexpvar.Handler().ServeHTTP(w, r)
+	}))
+	tg, _ := newTarget(t, mux)
+	tg.s.Sources = []string{SourcePrometheus, SourceExpvar}
+	f, err := os.Open(filepath.Join("..", "promtext", "testdata", "go1.26-runtime-metrics.txt"))
+	require.NoError(t, err)
+	defer func() { _ = f.Close() }()
+	fams, err := promtext.Parse(f, "", 1<<20)
+	require.NoError(t, err)
+	fromMetrics, ok := fams.Int("/gc/cycles/total:gc-cycles")
+	require.True(t, ok)
+
+	runtime.GC()
+	md, err := tg.Scrape(context.Background(), time.Now())
+	require.NoError(t, err)
+	cycles := names(md)["go.memory.gc.cycles"].Sum().DataPoints()
+	require.Equal(t, 1, cycles.Len())
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	got := cycles.At(0).IntValue()
+	assert.NotEqual(t, fromMetrics, got, "not the fixture's count")
+	assert.GreaterOrEqual(t, got, int64(1))
+	assert.LessOrEqual(t, got, int64(ms.NumGC), "this process's NumGC, as /debug/vars served it")
+
+	failVars.Store(true)
+	md, err = tg.Scrape(context.Background(), time.Now())
+	require.Error(t, err)
+	cycles = names(md)["go.memory.gc.cycles"].Sum().DataPoints()
+	require.Equal(t, 1, cycles.Len(), "still one value")
+	assert.Equal(t, fromMetrics, cycles.At(0).IntValue(), "from /metrics when /debug/vars fails")
 }

@@ -95,6 +95,9 @@ type Target struct {
 	expvarParser expvar.Parser
 	promReader   promtext.Reader
 	includeMemo  map[string]bool // see included
+	// heldCycles is the GC cycle count /metrics gave this scrape while
+	// /debug/vars is to give it (see recordPrometheus); -1 when none.
+	heldCycles int64
 	buf          []expvar.Pause
 	hist         model.ExpHistogram
 	lost         uint64
@@ -209,6 +212,7 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 	}
 	var extra []func(pmetric.MetricSlice)
 	var recorded model.MetricSet
+	t.heldCycles = -1
 	goVersion := ""
 	type result struct {
 		source string
@@ -227,12 +231,13 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 			var fams *promtext.Families
 			if fams, err = t.fetchPrometheus(ctx); err == nil {
 				goVersion = fams.GoVersion
-				recorded, extra = t.recordPrometheus(fams, ts, extra)
+				recorded, extra = t.recordPrometheus(fams, ts, extra, slices.Contains(sources, SourceExpvar))
 			}
 		case SourceExpvar:
 			var vars *expvar.Vars
 			if vars, err = t.fetchExpvar(ctx); err == nil {
 				extra = t.recordExpvar(vars, ts, recorded, extra)
+				t.heldCycles = -1
 			}
 		case SourceGoroutines:
 			if !t.active[SourceGoroutines] {
@@ -251,6 +256,10 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 			}
 		}
 		results = append(results, result{src, time.Since(began).Seconds(), err})
+	}
+	if t.heldCycles >= 0 {
+		// /debug/vars was to give the GC cycles and did not answer.
+		t.mb.RecordGoMemoryGcCyclesDataPoint(ts, t.heldCycles)
 	}
 	answered := slices.ContainsFunc(results, func(r result) bool { return r.err == nil })
 	var errs []error
@@ -405,7 +414,12 @@ func (t *Target) fetchPrometheus(ctx context.Context) (*promtext.Families, error
 }
 
 // recordPrometheus maps /metrics to the model and returns what it recorded.
-func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, extra []func(pmetric.MetricSlice)) (model.MetricSet, []func(pmetric.MetricSlice)) {
+//
+// When /debug/vars is read too, the GC cycle count is left to it: it comes
+// from the same memstats read as the per-cycle pause histogram, so the two
+// agree exactly (a GC between the two requests would otherwise put them one
+// apart). The count /metrics gave is held in case /debug/vars fails.
+func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, extra []func(pmetric.MetricSlice), expvarToo bool) (model.MetricSet, []func(pmetric.MetricSlice)) {
 	if mf, ok := f.Family("process_start_time_seconds"); ok {
 		if st, ok := promtext.Scalar(mf); ok && st > 0 && st != t.procStart {
 			// The process's own start time starts its series; a new one
@@ -414,7 +428,13 @@ func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, ex
 			t.restart(pcommon.Timestamp(st * 1e9))
 		}
 	}
-	recorded := model.RecordRuntime(t.mb, ts, f, model.MetricSet{})
+	var skip model.MetricSet
+	if expvarToo {
+		if v, ok := f.Int("/gc/cycles/total:gc-cycles"); ok {
+			skip, t.heldCycles = skip.With("go.memory.gc.cycles"), v
+		}
+	}
+	recorded := model.RecordRuntime(t.mb, ts, f, skip)
 	scalar := func(name string) (float64, bool) {
 		mf, ok := f.Family(name)
 		if !ok {
