@@ -98,9 +98,9 @@ type Target struct {
 	// heldCycles is the GC cycle count /metrics gave this scrape while
 	// /debug/vars is to give it (see recordPrometheus); -1 when none.
 	heldCycles int64
-	buf          []expvar.Pause
-	hist         model.ExpHistogram
-	lost         uint64
+	buf        []expvar.Pause
+	hist       model.ExpHistogram
+	lost       uint64
 
 	// With no sources configured, the target's sources are detected:
 	// active holds those that answered, and detect asks every source again
