@@ -95,12 +95,9 @@ type Target struct {
 	expvarParser expvar.Parser
 	promReader   promtext.Reader
 	includeMemo  map[string]bool // see included
-	// heldCycles is the GC cycle count /metrics gave this scrape while
-	// /debug/vars is to give it (see recordPrometheus); -1 when none.
-	heldCycles int64
-	buf        []expvar.Pause
-	hist       model.ExpHistogram
-	lost       uint64
+	buf          []expvar.Pause
+	hist         model.ExpHistogram
+	lost         uint64
 
 	// With no sources configured, the target's sources are detected:
 	// active holds those that answered, and detect asks every source again
@@ -212,7 +209,7 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 	}
 	var extra []func(pmetric.MetricSlice)
 	var recorded model.MetricSet
-	t.heldCycles = -1
+	var fams *promtext.Families // valid until the deferred Release
 	goVersion := ""
 	type result struct {
 		source string
@@ -222,22 +219,24 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 	var results []result
 	detecting := len(t.s.Sources) == 0 && (t.detect || len(t.ActiveSources()) == 0)
 	sources := t.toRead()
+	expvarToo, expvarRead := slices.Contains(sources, SourceExpvar), false
 	t.detect = false
 	for _, src := range sources {
 		began := time.Now()
 		var err error
 		switch src {
 		case SourcePrometheus:
-			var fams *promtext.Families
 			if fams, err = t.fetchPrometheus(ctx); err == nil {
 				goVersion = fams.GoVersion
-				recorded, extra = t.recordPrometheus(fams, ts, extra, slices.Contains(sources, SourceExpvar))
+				recorded, extra = t.recordPrometheus(fams, ts, extra, expvarToo)
+			} else {
+				fams = nil
 			}
 		case SourceExpvar:
 			var vars *expvar.Vars
 			if vars, err = t.fetchExpvar(ctx); err == nil {
 				extra = t.recordExpvar(vars, ts, recorded, extra)
-				t.heldCycles = -1
+				expvarRead = true
 			}
 		case SourceGoroutines:
 			if !t.active[SourceGoroutines] {
@@ -257,9 +256,11 @@ func (t *Target) Scrape(ctx context.Context, now time.Time) (pmetric.Metrics, er
 		}
 		results = append(results, result{src, time.Since(began).Seconds(), err})
 	}
-	if t.heldCycles >= 0 {
+	if expvarToo && !expvarRead && fams != nil {
 		// /debug/vars was to give the GC cycles and did not answer.
-		t.mb.RecordGoMemoryGcCyclesDataPoint(ts, t.heldCycles)
+		if v, ok := fams.Int("/gc/cycles/total:gc-cycles"); ok {
+			t.mb.RecordGoMemoryGcCyclesDataPoint(ts, v)
+		}
 	}
 	answered := slices.ContainsFunc(results, func(r result) bool { return r.err == nil })
 	var errs []error
@@ -418,7 +419,7 @@ func (t *Target) fetchPrometheus(ctx context.Context) (*promtext.Families, error
 // When /debug/vars is read too, the GC cycle count is left to it: it comes
 // from the same memstats read as the per-cycle pause histogram, so the two
 // agree exactly (a GC between the two requests would otherwise put them one
-// apart). The count /metrics gave is held in case /debug/vars fails.
+// apart). Scrape records the count /metrics gave if /debug/vars fails.
 func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, extra []func(pmetric.MetricSlice), expvarToo bool) (model.MetricSet, []func(pmetric.MetricSlice)) {
 	if mf, ok := f.Family("process_start_time_seconds"); ok {
 		if st, ok := promtext.Scalar(mf); ok && st > 0 && st != t.procStart {
@@ -430,9 +431,7 @@ func (t *Target) recordPrometheus(f *promtext.Families, ts pcommon.Timestamp, ex
 	}
 	var skip model.MetricSet
 	if expvarToo {
-		if v, ok := f.Int("/gc/cycles/total:gc-cycles"); ok {
-			skip, t.heldCycles = skip.With("go.memory.gc.cycles"), v
-		}
+		skip = skip.With("go.memory.gc.cycles")
 	}
 	recorded := model.RecordRuntime(t.mb, ts, f, skip)
 	scalar := func(name string) (float64, bool) {
