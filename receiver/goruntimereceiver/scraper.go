@@ -25,7 +25,8 @@ type goRuntimeScraper struct {
 	set     receiver.Settings
 	self    *selfsource.Source
 	targets []*target.Target
-	jobs    []chan scrapeJob // one per target, read by its worker
+	jobs    []chan scrapeJob // one per target but the last, read by its worker
+	running bool             // between start and shutdown
 	workers sync.WaitGroup
 	disc    *hostDiscovery
 	now     func() time.Time
@@ -92,7 +93,7 @@ func (s *goRuntimeScraper) start(ctx context.Context, host component.Host) error
 func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	now := s.now()
 	md := pmetric.NewMetrics()
-	if len(s.jobs) != len(s.targets) {
+	if !s.running {
 		return md, errors.New("targets scraped before start or after shutdown")
 	}
 	if s.self != nil {
@@ -101,12 +102,8 @@ func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) 
 	results := make([]pmetric.Metrics, len(s.targets))
 	errs := make([]error, len(s.targets))
 	var wg sync.WaitGroup
-	// The last target is scraped here, as this goroutine would only wait:
-	// with a single target, handing it to its worker and back was two
-	// goroutine wake-ups per scrape.
-	last := len(s.jobs) - 1
-	wg.Add(max(last, 0))
-	for i, jobs := range s.jobs[:max(last, 0)] {
+	wg.Add(len(s.jobs))
+	for i, jobs := range s.jobs {
 		jobs <- scrapeJob{ctx: ctx, now: now, md: &results[i], err: &errs[i], done: &wg}
 	}
 	var discovered pmetric.Metrics
@@ -114,7 +111,7 @@ func (s *goRuntimeScraper) scrape(ctx context.Context) (pmetric.Metrics, error) 
 	if s.disc != nil {
 		wg.Go(func() { discovered, discErrs = s.disc.scrape(ctx, now) })
 	}
-	if last >= 0 {
+	if last := len(s.targets) - 1; last >= 0 {
 		results[last], errs[last] = s.targets[last].Scrape(ctx, now)
 	}
 	wg.Wait()
@@ -151,7 +148,7 @@ func (s *goRuntimeScraper) shutdown(context.Context) error {
 		close(jobs)
 	}
 	s.workers.Wait()
-	s.jobs = nil
+	s.jobs, s.running = nil, false
 	if s.disc != nil {
 		s.disc.shutdown()
 	}
@@ -167,13 +164,17 @@ type scrapeJob struct {
 	done *sync.WaitGroup
 }
 
-// startWorkers gives each target a goroutine of its own for as long as the
-// receiver runs. A goroutine started per scrape would grow its stack again
-// every time (HTTP client, parsers), which costs a twentieth of a scrape;
-// targets stay independent, so a slow one still delays no other.
+// startWorkers gives each target but the last a goroutine of its own for
+// as long as the receiver runs; the last is scraped in the scraping
+// goroutine, which would otherwise only wait (with a single target, handing
+// it to a worker and back was two goroutine wake-ups per scrape). A
+// goroutine started per scrape would grow its stack again every time (HTTP
+// client, parsers), which costs a twentieth of a scrape; targets stay
+// independent, so a slow one still delays no other.
 func (s *goRuntimeScraper) startWorkers() {
-	s.jobs = make([]chan scrapeJob, len(s.targets))
-	for i, t := range s.targets {
+	s.running = true
+	s.jobs = make([]chan scrapeJob, max(len(s.targets)-1, 0))
+	for i, t := range s.targets[:len(s.jobs)] {
 		jobs := make(chan scrapeJob, 1) // a scrape waits for the last one: never full
 		s.jobs[i] = jobs
 		s.workers.Go(func() {
