@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,4 +130,35 @@ func TestOneBadTargetBlocksNoOther(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int64{good.URL: 1, slow.URL: 0, "http://127.0.0.1:1": 0, lying.URL: 0}, up)
 	require.NoError(t, s.shutdown(context.Background()))
+}
+
+// TestScrapeOnlyWhileRunning: a scrape before start or after shutdown is an
+// error and reads no target; in between, every target is read, the one
+// without a worker of its own included.
+func TestScrapeOnlyWhileRunning(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		expvar.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	cfg := createDefaultConfig().(*Config)
+	cfg.Self.Enabled = false
+	for _, name := range []string{"a", "b"} {
+		cfg.Targets = append(cfg.Targets, TargetConfig{Endpoint: srv.URL, Name: name, Sources: []string{"expvar"}, HTTP: confighttp.NewDefaultClientConfig()})
+	}
+	withTargetDefaults(cfg)
+	require.NoError(t, confmap.Validate(cfg))
+	s := newGoRuntimeScraper(cfg, receivertest.NewNopSettings(metadata.Type))
+	_, err := s.scrape(context.Background())
+	require.ErrorContains(t, err, "before start or after shutdown")
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, md.ResourceMetrics().Len())
+	assert.Equal(t, int64(2), hits.Load())
+	require.NoError(t, s.shutdown(context.Background()))
+	_, err = s.scrape(context.Background())
+	require.ErrorContains(t, err, "before start or after shutdown")
+	assert.Equal(t, int64(2), hits.Load())
 }
