@@ -142,6 +142,12 @@ func TestShutdownIsIdempotent(t *testing.T) {
 func TestRemoteModeTelemetry(t *testing.T) {
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/write" {
+			// Not the exporter: host discovery in another test process
+			// may probe this one's ports.
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
 		requests.Add(1)
 		assert.Equal(t, "team-a", r.Header.Get("X-Scope-OrgID"))
 		w.WriteHeader(http.StatusNoContent)
@@ -177,9 +183,15 @@ func TestRemoteWriteDoesNotFollowRedirects(t *testing.T) {
 	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		var posts, others atomic.Int64
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost || r.URL.Path != "/api/v1/write" {
+			// Only the redirect's target counts as followed: host discovery
+			// in another test process may probe this one's ports.
+			if r.URL.Path == "/elsewhere" {
 				others.Add(1)
 				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			if r.Method != http.MethodPost || r.URL.Path != "/api/v1/write" {
+				w.WriteHeader(http.StatusNotFound)
 				return
 			}
 			posts.Add(1)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -136,16 +137,22 @@ func TestOneBadTargetBlocksNoOther(t *testing.T) {
 // error and reads no target; in between, every target is read, the one
 // without a worker of its own included.
 func TestScrapeOnlyWhileRunning(t *testing.T) {
+	// Only this test's requests count: host discovery running in another
+	// test process may probe this one's ports too.
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
+		if r.Header.Get("X-Test") == t.Name() {
+			hits.Add(1)
+		}
 		expvar.Handler().ServeHTTP(w, r)
 	}))
 	defer srv.Close()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Self.Enabled = false
 	for _, name := range []string{"a", "b"} {
-		cfg.Targets = append(cfg.Targets, TargetConfig{Endpoint: srv.URL, Name: name, Sources: []string{"expvar"}, HTTP: confighttp.NewDefaultClientConfig()})
+		hc := confighttp.NewDefaultClientConfig()
+		hc.Headers.Set("X-Test", configopaque.String(t.Name()))
+		cfg.Targets = append(cfg.Targets, TargetConfig{Endpoint: srv.URL, Name: name, Sources: []string{"expvar"}, HTTP: hc})
 	}
 	withTargetDefaults(cfg)
 	require.NoError(t, confmap.Validate(cfg))

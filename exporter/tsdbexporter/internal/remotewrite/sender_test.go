@@ -73,6 +73,19 @@ func status(code int, headers ...string) func(w http.ResponseWriter) {
 	}
 }
 
+// writeOnly passes h the remote write requests and answers anything else
+// 404 uncounted: host discovery in another test process may probe this
+// one's ports.
+func writeOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v1/write" {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func newSender(t *testing.T, srv *httptest.Server, shards int) *Sender {
 	t.Helper()
 	client := srv.Client()
@@ -114,7 +127,7 @@ func batch(n, k int, tenants ...string) pmetric.Metrics {
 
 func TestRequestsAreWellFormed(t *testing.T) {
 	s := &scripted{script: []func(http.ResponseWriter){status(http.StatusNoContent)}}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(writeOnly(s))
 	defer srv.Close()
 	res, err := newSender(t, srv, 4).Send(context.Background(), batch(50, 3, "team-a", "team-b"))
 	require.NoError(t, err)
@@ -184,7 +197,7 @@ func TestErrorsAreClassified(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &scripted{script: []func(http.ResponseWriter){tc.answer}}
-			srv := httptest.NewServer(s)
+			srv := httptest.NewServer(writeOnly(s))
 			defer srv.Close()
 			_, err := newSender(t, srv, 1).Send(context.Background(), batch(3, 1, "a"))
 			require.Error(t, err)
@@ -243,7 +256,7 @@ func seriesAt(names []string, times ...time.Time) pmetric.Metrics {
 
 func TestSeriesThatEndGetAStalenessMarker(t *testing.T) {
 	s := &scripted{script: []func(http.ResponseWriter){status(http.StatusNoContent)}}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(writeOnly(s))
 	defer srv.Close()
 	t0 := time.Unix(1_700_000_000, 0)
 	var now time.Time
@@ -309,7 +322,7 @@ func markers(s *scripted) []marker {
 // request holds exactly its own batch's series and samples.
 func TestBatchesDoNotShareSeries(t *testing.T) {
 	s := &scripted{script: []func(http.ResponseWriter){status(http.StatusNoContent)}}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(writeOnly(s))
 	defer srv.Close()
 	sender := newSender(t, srv, 2)
 	for _, tc := range []struct {

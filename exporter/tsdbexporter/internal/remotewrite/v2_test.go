@@ -27,10 +27,10 @@ func TestV2ToARealReader(t *testing.T) {
 	defer func() { require.NoError(t, db.Close()) }()
 	var gotType atomic.Value // shards send at once
 	h := remote.NewWriteHandler(nil, nil, db, remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType}, false, false, false)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(writeOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotType.Store(r.Header.Get("Content-Type"))
 		h.ServeHTTP(w, r)
-	}))
+	})))
 	defer srv.Close()
 	sender := newSender(t, srv, 2)
 	sender.opts.V2 = true
@@ -65,7 +65,7 @@ func TestV2FallsBackTo1(t *testing.T) {
 	for name, v2Answer := range map[string]int{"415": http.StatusUnsupportedMediaType, "204 without headers": http.StatusNoContent} {
 		t.Run(name, func(t *testing.T) {
 			var v1Requests, v2Requests int
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := httptest.NewServer(writeOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.Copy(io.Discard, r.Body)
 				if strings.Contains(r.Header.Get("Content-Type"), "write.v2") {
 					v2Requests++
@@ -74,7 +74,7 @@ func TestV2FallsBackTo1(t *testing.T) {
 				}
 				v1Requests++
 				w.WriteHeader(http.StatusNoContent)
-			}))
+			})))
 			defer srv.Close()
 			var logged []string
 			sender := newSender(t, srv, 1)

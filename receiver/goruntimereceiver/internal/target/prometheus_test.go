@@ -5,7 +5,6 @@ import (
 	"context"
 	stdexpvar "expvar"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -331,19 +331,25 @@ func TestScrapesReuseTheConnection(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/debug/vars", stdexpvar.Handler())
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(mux)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
+	// Connections are told apart by the client's address, and only this
+	// test's requests count: host discovery running in another test
+	// process may probe this one's ports too.
+	var mu sync.Mutex
+	conns := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Test") == t.Name() {
+			mu.Lock()
+			conns[r.RemoteAddr] = true
+			mu.Unlock()
 		}
-	}
-	srv.Start()
+		mux.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	u, err := url.Parse(srv.URL)
 	require.NoError(t, err)
-	client := &http.Client{}
-	defer client.CloseIdleConnections()
+	transport := &http.Transport{}
+	client := &http.Client{Transport: markedTransport{transport, t.Name()}}
+	defer transport.CloseIdleConnections()
 	tg := New(Settings{
 		Endpoint: u, Sources: []string{SourcePrometheus, SourceExpvar}, MaxResponseSize: 1 << 20,
 		Timeout: 2 * time.Second, Uncompressed: true,
@@ -353,7 +359,21 @@ func TestScrapesReuseTheConnection(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, map[string]int64{"prometheus": 1, "expvar": 1}, upBySource(md))
 	}
-	assert.Equal(t, int64(1), conns.Load(), "ten requests over one connection")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Len(t, conns, 1, "ten requests over one connection")
+}
+
+// markedTransport marks every request with an X-Test header.
+type markedTransport struct {
+	base *http.Transport
+	mark string
+}
+
+func (m markedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Test", m.mark)
+	return m.base.RoundTrip(r)
 }
 
 // TestIncludedIsBounded: the memo of include decisions answers as the
