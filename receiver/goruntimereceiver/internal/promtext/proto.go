@@ -140,8 +140,9 @@ func (a *arena) uint(v uint64) *uint64 {
 type protoDecoder struct {
 	a      *arena
 	scheme model.ValidationScheme
-	// keep, when set, says which families' metrics to decode.
-	keep func(name, help string) bool
+	// keep, when set, says which families to decode, given the bytes of
+	// their name and HELP (empty when absent).
+	keep func(name, help []byte) bool
 }
 
 // decode reads every family in body and hands each to add.
@@ -314,8 +315,12 @@ func wellFormed(b []byte, s spec) error {
 // familyFields decodes a family and reports whether it is kept. The keep
 // decision is made at the first metric, which client_golang writes after
 // the name and HELP; a family whose metrics come before either is kept.
+// The name, HELP and type of a family that is not kept are never copied.
 func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error) {
 	decided, kept := d.keep == nil, true
+	var name, help []byte
+	var typ int32
+	hasName, hasHelp, hasType := false, false, false
 	for len(b) > 0 {
 		var f field
 		var err error
@@ -324,18 +329,16 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error
 		}
 		if f.is(4, protowire.BytesType) && !decided {
 			decided = true
-			kept = mf.Name == nil || mf.Help == nil || d.keep(mf.GetName(), mf.GetHelp())
+			kept = !hasName || !hasHelp || d.keep(name, help)
 		}
 		switch {
 		case f.is(1, protowire.BytesType):
-			mf.Name = d.a.str(f.sub)
+			name, hasName = f.sub, true
 		case f.is(2, protowire.BytesType):
-			mf.Help = d.a.str(f.sub)
+			help, hasHelp = f.sub, true
 		case f.is(3, protowire.VarintType):
 			// Kept whatever the value, as the protobuf runtime keeps it.
-			p := d.a.types.next()
-			*p = dto.MetricType(int32(f.v))
-			mf.Type = p
+			typ, hasType = int32(f.v), true
 		case f.is(4, protowire.BytesType) && !kept:
 			// Skipped unread.
 		case f.is(4, protowire.BytesType):
@@ -350,9 +353,23 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error
 		}
 	}
 	if !decided {
-		kept = d.keep(mf.GetName(), mf.GetHelp())
+		kept = d.keep(name, help)
 	}
-	return kept, nil
+	if !kept {
+		return false, nil
+	}
+	if hasName {
+		mf.Name = d.a.str(name)
+	}
+	if hasHelp {
+		mf.Help = d.a.str(help)
+	}
+	if hasType {
+		p := d.a.types.next()
+		*p = dto.MetricType(typ)
+		mf.Type = p
+	}
+	return true, nil
 }
 
 func (d *protoDecoder) metricFields(b []byte, m *dto.Metric) error {

@@ -300,6 +300,26 @@ func BenchmarkReaderProtobuf(b *testing.B) {
 	}
 }
 
+// BenchmarkReaderProtobufKeep is BenchmarkReaderProtobuf for a Reader that
+// keeps what a target's model reads: the families that carry a
+// runtime/metrics source.
+func BenchmarkReaderProtobufKeep(b *testing.B) {
+	body := fixtureProto(b)
+	ct := string(protoFormat)
+	rd := Reader{Keep: func(name, help string) bool {
+		_, ok := FamilySource(name, help)
+		return ok
+	}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rd.Parse(bytes.NewReader(body), ct, 16<<20); err != nil {
+			b.Fatal(err)
+		}
+		rd.Release()
+	}
+}
+
 // TestReaderKeep: with Keep set, the families it keeps decode exactly as
 // without it and the others are absent, whatever order a family's fields
 // come in.
@@ -344,4 +364,42 @@ func TestReaderKeep(t *testing.T) {
 	require.Less(t, len(want), len(full.Names()))
 	require.Equal(t, want, got.Names())
 	rd.Release()
+}
+
+// TestReaderRemembersByHelp: a Reader remembers Keep's answer and a
+// family's source per name, and asks again when the HELP text changes (a
+// target upgraded in place).
+func TestReaderRemembersByHelp(t *testing.T) {
+	asked := 0
+	rd := Reader{Keep: func(name, help string) bool {
+		asked++
+		_, ok := FamilySource(name, help)
+		return ok
+	}}
+	answer := func(help string) []byte {
+		return encodeFamilies(t, &dto.MetricFamily{
+			Name: proto.String("go_x_bytes"), Help: proto.String(help), Type: dto.MetricType_GAUGE.Enum(),
+			Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
+		})
+	}
+	for i, step := range []struct {
+		help, source string
+		asked        int
+	}{
+		{"Sourced from /x/a:bytes.", "/x/a:bytes", 1},
+		{"Sourced from /x/a:bytes.", "/x/a:bytes", 1}, // remembered
+		{"Sourced from /x/b:bytes.", "/x/b:bytes", 2},
+		{"Not a runtime metric.", "", 3},
+		{"Sourced from /x/a:bytes.", "/x/a:bytes", 4},
+	} {
+		got, err := rd.Parse(bytes.NewReader(answer(step.help)), string(protoFormat), 1<<20)
+		require.NoError(t, err)
+		require.Equal(t, step.asked, asked, "step %d", i)
+		src, ok := got.Source("go_x_bytes")
+		require.Equal(t, step.source != "", ok, "step %d", i)
+		require.Equal(t, step.source, src, "step %d", i)
+		_, kept := got.Family("go_x_bytes")
+		require.Equal(t, step.source != "", kept, "step %d", i)
+		rd.Release()
+	}
 }

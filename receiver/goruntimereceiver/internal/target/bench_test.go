@@ -1,15 +1,22 @@
 package target
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	stdexpvar "expvar"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-goruntime/otelcol-goruntime/receiver/goruntimereceiver/internal/metadata"
@@ -30,6 +37,36 @@ func benchTarget(b *testing.B, h http.Handler, source string) *Target {
 		client, metadata.NewDefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
 }
 
+// protoFixtureHandler serves a text fixture re-encoded once as the
+// delimited protobuf exposition, as client_golang answers a scraper that
+// asks for it.
+func protoFixtureHandler(b *testing.B, name string) http.Handler {
+	b.Helper()
+	text, err := os.ReadFile(filepath.Join("..", "promtext", "testdata", name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	format := expfmt.NewFormat(expfmt.TypeProtoDelim)
+	var body bytes.Buffer
+	enc := expfmt.NewEncoder(&body, format)
+	dec := expfmt.NewDecoder(bytes.NewReader(text), expfmt.NewFormat(expfmt.TypeTextPlain))
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			b.Fatal(err)
+		}
+		if err := enc.Encode(&mf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", string(format))
+		_, _ = w.Write(body.Bytes())
+	})
+}
+
 // BenchmarkScrape measures one scrape of one target per source, HTTP on
 // loopback, parsing and conversion to pdata included: the receiver's whole
 // per-target cost.
@@ -40,6 +77,9 @@ func BenchmarkScrape(b *testing.B) {
 	}{
 		{"prometheus_all_runtime_metrics", SourcePrometheus, func(b *testing.B) http.Handler {
 			return fixtureHandlerB(b, "go1.26-runtime-metrics.txt")
+		}},
+		{"prometheus_all_runtime_metrics_protobuf", SourcePrometheus, func(b *testing.B) http.Handler {
+			return protoFixtureHandler(b, "go1.26-runtime-metrics.txt")
 		}},
 		{"prometheus_default", SourcePrometheus, func(b *testing.B) http.Handler { return fixtureHandlerB(b, "go1.26-default.txt") }},
 		{"expvar", SourceExpvar, func(*testing.B) http.Handler { return stdexpvar.Handler() }},
