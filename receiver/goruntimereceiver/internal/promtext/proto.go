@@ -1,6 +1,7 @@
 package promtext
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -210,8 +211,27 @@ type field struct {
 	skip bool
 }
 
-// next consumes one field from b and returns the rest.
+// next consumes one field from b and returns the rest. Nearly every field
+// of an answer has a one-byte tag and a one-byte length or varint value;
+// those are read here, the rest by nextSlow.
 func next(b []byte) ([]byte, field, error) {
+	if len(b) >= 2 && b[0] < 0x80 && b[0]>>3 != 0 {
+		num, typ := protowire.Number(b[0]>>3), protowire.Type(b[0]&7)
+		switch {
+		case typ == protowire.BytesType && b[1] < 0x80 && int(b[1]) <= len(b)-2:
+			end := 2 + int(b[1])
+			return b[end:], field{num: num, typ: typ, sub: b[2:end]}, nil
+		case typ == protowire.VarintType && b[1] < 0x80:
+			return b[2:], field{num: num, typ: typ, v: uint64(b[1])}, nil
+		case typ == protowire.Fixed64Type && len(b) >= 9:
+			return b[9:], field{num: num, typ: typ, v: binary.LittleEndian.Uint64(b[1:9])}, nil
+		}
+	}
+	return nextSlow(b)
+}
+
+// nextSlow is next for any field.
+func nextSlow(b []byte) ([]byte, field, error) {
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return nil, field{}, protowire.ParseError(n)

@@ -234,6 +234,10 @@ func TestProtoMatchesExpfmt(t *testing.T) {
 		"wire type 7":                  frame(name, []byte{0x0f}),
 		"varint overflow":              frame(name, tag(3, protowire.VarintType), bytes.Repeat([]byte{0xff}, 10), []byte{1}),
 		"metric with nothing":          frame(name, metric()),
+		"fixed64 cut short":            frame(name, metric(protowire.AppendBytes(tag(2, protowire.BytesType), append(tag(1, protowire.Fixed64Type), 1, 2, 3)))),
+		"two-byte length":              frame(str(1, "x"+strings.Repeat("y", 200))),
+		"two-byte varint":              frame(name, protowire.AppendVarint(tag(3, protowire.VarintType), 300)),
+		"length to the last byte":      frame(str(1, "ab")),
 		"histogram with bucket merged": frame(name, metric(protowire.AppendBytes(tag(7, protowire.BytesType), protowire.AppendBytes(tag(3, protowire.BytesType), nil)), protowire.AppendBytes(tag(7, protowire.BytesType), protowire.AppendVarint(tag(1, protowire.VarintType), 3)))),
 	} {
 		t.Run(what, func(t *testing.T) {
