@@ -34,29 +34,6 @@ type Families struct {
 	source map[string]string
 	// GoVersion is go_info's version label, when served.
 	GoVersion string
-	// sources remembers FamilySource per family name, with the HELP text
-	// it was given, from one answer to the next.
-	sources map[string]sourceEntry
-}
-
-// sourceEntry is FamilySource's answer for a family name and HELP text.
-type sourceEntry struct {
-	help, src string
-	ok        bool
-}
-
-// familySource is FamilySource, remembered per family name (bounded as a
-// Reader's Keep answers are).
-func (f *Families) familySource(name, help string) (string, bool) {
-	if e, ok := f.sources[name]; ok && e.help == help {
-		return e.src, e.ok
-	}
-	src, ok := FamilySource(name, help)
-	if f.sources == nil || len(f.sources) >= keepMemoLimit {
-		f.sources = make(map[string]sourceEntry, 256)
-	}
-	f.sources[name] = sourceEntry{help: help, src: src, ok: ok}
-	return src, ok
 }
 
 // helpSource finds the runtime/metrics name that ends a client_golang HELP
@@ -113,40 +90,11 @@ type Reader struct {
 	// Keep, when set, names the families whose metrics a protobuf answer's
 	// decoding keeps, given their name and HELP text; the others are
 	// skipped unread (their bytes still well-formed protobuf) and left out
-	// of the Families. Text answers are parsed whole. Keep must give the
-	// same answer for the same name and HELP: the Reader remembers its
-	// answers.
+	// of the Families. Text answers are parsed whole.
 	Keep func(name, help string) bool
 
-	fams     Families
-	ar       *arena
-	keepMemo map[string]keepEntry
-}
-
-// keepEntry is Keep's answer for a family name and the HELP text it came
-// with.
-type keepEntry struct {
-	help string
-	keep bool
-}
-
-// keepMemoLimit bounds the answers a Reader remembers: a target whose
-// family names never repeat would otherwise grow them without end.
-const keepMemoLimit = 4096
-
-// kept is Keep, remembered per family name: a family a target serves on
-// every scrape costs one lookup and no copy of its name or HELP.
-func (rd *Reader) kept(name, help []byte) bool {
-	if e, ok := rd.keepMemo[string(name)]; ok && e.help == string(help) {
-		return e.keep
-	}
-	n, h := string(name), string(help)
-	k := rd.Keep(n, h)
-	if rd.keepMemo == nil || len(rd.keepMemo) >= keepMemoLimit {
-		rd.keepMemo = make(map[string]keepEntry, 256)
-	}
-	rd.keepMemo[n] = keepEntry{help: h, keep: k}
-	return k
+	fams Families
+	ar   *arena
 }
 
 // Release drops the families of the last answer, keeping the maps' room
@@ -189,10 +137,7 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 	f.GoVersion = ""
 	if format.FormatType() == expfmt.TypeProtoDelim {
 		rd.ar = getArena()
-		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation}
-		if rd.Keep != nil {
-			d.keep = rd.kept
-		}
+		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation, keep: rd.Keep}
 		if format.ToEscapingScheme() == model.NoEscaping {
 			d.scheme = model.UTF8Validation
 		}
@@ -236,7 +181,7 @@ func (f *Families) add(mf *dto.MetricFamily) {
 		}
 		return
 	}
-	src, ok := f.familySource(name, mf.GetHelp())
+	src, ok := FamilySource(name, mf.GetHelp())
 	if !ok || len(mf.GetMetric()) != 1 {
 		return
 	}
@@ -262,6 +207,12 @@ func preferred(a, b *dto.MetricFamily) bool {
 // FamilySource returns the runtime/metrics name a family carries, from its
 // HELP text or, for the few families whose HELP does not say, its name.
 func FamilySource(name, help string) (string, bool) {
+	f := knownFamilyString(name, help)
+	return f.src, f.ok
+}
+
+// familySource is FamilySource worked out from the HELP text.
+func familySource(name, help string) (string, bool) {
 	if src, ok := helpSource(help); ok {
 		// client_golang writes /memory/classes/total:byte for memstats Sys.
 		if strings.HasSuffix(src, ":byte") {

@@ -18,9 +18,10 @@ import (
 // into freshly allocated messages, which was a quarter of a scrape's CPU
 // and, through the garbage it leaves, most of the rest of its GC. This
 // decoder fills client_model's types from an arena that is reused from one
-// answer to the next, and interns the strings (names, HELP texts, labels),
-// which repeat from scrape to scrape. A Reader's Keep skips the metrics of
-// families nobody reads. It keeps only the fields the receiver
+// answer to the next; family names and HELP texts come from the process's
+// table of known families (known.go) and label strings are interned in the
+// arena, as all of them repeat from scrape to scrape. A Reader's Keep skips
+// the metrics of families nobody reads. It keeps only the fields the receiver
 // reads: a family's name, HELP, type and metrics; a metric's labels, gauge,
 // counter, untyped and summary values and its classic histogram (count,
 // sum, buckets). Everything else (exemplars, native histogram buckets,
@@ -141,9 +142,8 @@ func (a *arena) uint(v uint64) *uint64 {
 type protoDecoder struct {
 	a      *arena
 	scheme model.ValidationScheme
-	// keep, when set, says which families to decode, given the bytes of
-	// their name and HELP (empty when absent).
-	keep func(name, help []byte) bool
+	// keep, when set, says which families to decode.
+	keep func(name, help string) bool
 }
 
 // decode reads every family in body and hands each to add.
@@ -335,11 +335,13 @@ func wellFormed(b []byte, s spec) error {
 // familyFields decodes a family and reports whether it is kept. The keep
 // decision is made at the first metric, which client_golang writes after
 // the name and HELP; a family whose metrics come before either is kept.
-// The name, HELP and type of a family that is not kept are never copied.
+// Names and HELP texts come from the process's table of known families;
+// nothing of a family that is not kept is copied.
 func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error) {
 	decided, kept := d.keep == nil, true
 	var name, help []byte
 	var typ int32
+	var fam *family
 	hasName, hasHelp, hasType := false, false, false
 	for len(b) > 0 {
 		var f field
@@ -349,13 +351,16 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error
 		}
 		if f.is(4, protowire.BytesType) && !decided {
 			decided = true
-			kept = !hasName || !hasHelp || d.keep(name, help)
+			if hasName && hasHelp {
+				fam = knownFamily(name, help)
+				kept = d.keep(fam.name, fam.help)
+			}
 		}
 		switch {
 		case f.is(1, protowire.BytesType):
-			name, hasName = f.sub, true
+			name, hasName, fam = f.sub, true, nil
 		case f.is(2, protowire.BytesType):
-			help, hasHelp = f.sub, true
+			help, hasHelp, fam = f.sub, true, nil
 		case f.is(3, protowire.VarintType):
 			// Kept whatever the value, as the protobuf runtime keeps it.
 			typ, hasType = int32(f.v), true
@@ -372,16 +377,28 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error
 			mf.Metric = append(mf.Metric, m)
 		}
 	}
+	if hasName && hasHelp && fam == nil {
+		// Not looked up yet, or a name or HELP after the first metric
+		// (the last one wins, as in the protobuf runtime).
+		fam = knownFamily(name, help)
+	}
 	if !decided {
-		kept = d.keep(name, help)
+		if fam != nil {
+			kept = d.keep(fam.name, fam.help)
+		} else {
+			kept = d.keep(string(name), string(help))
+		}
 	}
 	if !kept {
 		return false, nil
 	}
-	if hasName {
+	switch {
+	case fam != nil:
+		mf.Name, mf.Help = d.a.strs.next(), d.a.strs.next()
+		*mf.Name, *mf.Help = fam.name, fam.help
+	case hasName:
 		mf.Name = d.a.str(name)
-	}
-	if hasHelp {
+	case hasHelp:
 		mf.Help = d.a.str(help)
 	}
 	if hasType {

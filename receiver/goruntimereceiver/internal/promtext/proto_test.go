@@ -3,16 +3,19 @@ package promtext
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -370,40 +373,102 @@ func TestReaderKeep(t *testing.T) {
 	rd.Release()
 }
 
-// TestReaderRemembersByHelp: a Reader remembers Keep's answer and a
-// family's source per name, and asks again when the HELP text changes (a
-// target upgraded in place).
-func TestReaderRemembersByHelp(t *testing.T) {
-	asked := 0
-	rd := Reader{Keep: func(name, help string) bool {
-		asked++
+// TestFamiliesFollowTheirHelp: a family's source and keep decision follow
+// the HELP it is served with, from one answer to the next and between
+// targets serving one name with different HELP texts (Go versions).
+func TestFamiliesFollowTheirHelp(t *testing.T) {
+	keep := func(name, help string) bool {
 		_, ok := FamilySource(name, help)
 		return ok
-	}}
+	}
+	a, b := Reader{Keep: keep}, Reader{Keep: keep}
 	answer := func(help string) []byte {
 		return encodeFamilies(t, &dto.MetricFamily{
 			Name: proto.String("go_x_bytes"), Help: proto.String(help), Type: dto.MetricType_GAUGE.Enum(),
 			Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
 		})
 	}
-	for i, step := range []struct {
-		help, source string
-		asked        int
-	}{
-		{"Sourced from /x/a:bytes.", "/x/a:bytes", 1},
-		{"Sourced from /x/a:bytes.", "/x/a:bytes", 1}, // remembered
-		{"Sourced from /x/b:bytes.", "/x/b:bytes", 2},
-		{"Not a runtime metric.", "", 3},
-		{"Sourced from /x/a:bytes.", "/x/a:bytes", 4},
+	for i, step := range []struct{ helpA, helpB, srcA, srcB string }{
+		{"Sourced from /x/a:bytes.", "Sourced from /x/b:bytes.", "/x/a:bytes", "/x/b:bytes"},
+		{"Sourced from /x/a:bytes.", "Sourced from /x/b:bytes.", "/x/a:bytes", "/x/b:bytes"},
+		{"Not a runtime metric.", "Sourced from /x/a:bytes.", "", "/x/a:bytes"},
+		{"Sourced from /x/a:bytes.", "Not a runtime metric.", "/x/a:bytes", ""},
 	} {
-		got, err := rd.Parse(bytes.NewReader(answer(step.help)), string(protoFormat), 1<<20)
-		require.NoError(t, err)
-		require.Equal(t, step.asked, asked, "step %d", i)
-		src, ok := got.Source("go_x_bytes")
-		require.Equal(t, step.source != "", ok, "step %d", i)
-		require.Equal(t, step.source, src, "step %d", i)
-		_, kept := got.Family("go_x_bytes")
-		require.Equal(t, step.source != "", kept, "step %d", i)
-		rd.Release()
+		for _, r := range []struct {
+			rd        *Reader
+			help, src string
+		}{{&a, step.helpA, step.srcA}, {&b, step.helpB, step.srcB}} {
+			got, err := r.rd.Parse(bytes.NewReader(answer(r.help)), string(protoFormat), 1<<20)
+			require.NoError(t, err)
+			src, ok := got.Source("go_x_bytes")
+			require.Equal(t, r.src != "", ok, "step %d", i)
+			require.Equal(t, r.src, src, "step %d", i)
+			mf, kept := got.Family("go_x_bytes")
+			require.Equal(t, r.src != "", kept, "step %d", i)
+			if kept {
+				require.Equal(t, r.help, mf.GetHelp(), "step %d", i)
+			}
+			r.rd.Release()
+		}
+	}
+}
+
+// TestKnownFamiliesBounded: the process's table of families stays within
+// its bounds when targets serve ever new names, or one name with ever new
+// HELP texts, and still answers right.
+func TestKnownFamiliesBounded(t *testing.T) {
+	for i := range knownLimit + 100 {
+		f := knownFamilyString(fmt.Sprintf("go_new_%d", i), "Sourced from /x/y:bytes.")
+		require.Equal(t, "/x/y:bytes", f.src)
+	}
+	for i := range 3 * maxHelps {
+		help := fmt.Sprintf("Sourced from /x/v%d:bytes.", i)
+		f := knownFamily([]byte("go_one_name"), []byte(help))
+		require.Equal(t, fmt.Sprintf("/x/v%d:bytes", i), f.src)
+	}
+	known.RLock()
+	defer known.RUnlock()
+	assert.LessOrEqual(t, known.n, knownLimit)
+	assert.Len(t, known.byName["go_one_name"], maxHelps)
+	total := 0
+	for _, vs := range known.byName {
+		total += len(vs)
+	}
+	assert.Equal(t, known.n, total, "the count is of what the table holds")
+}
+
+// TestReadersInParallel: targets decode at once, sharing the arenas and
+// the table of known families (run with -race).
+func TestReadersInParallel(t *testing.T) {
+	body := fixtureProto(t)
+	want, err := Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			rd := Reader{Keep: func(name, _ string) bool { return len(name)%4 != g }}
+			for range 20 {
+				got, err := rd.Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, n := range got.Names() {
+					a, _ := got.Family(n)
+					b, _ := want.Family(n)
+					if len(n)%4 == g || !proto.Equal(a, b) {
+						errs <- fmt.Errorf("reader %d: family %s differs", g, n)
+						return
+					}
+				}
+				rd.Release()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
