@@ -19,13 +19,19 @@ type family struct {
 var known = struct {
 	sync.RWMutex
 	byName map[string][]*family
-	n      int
+	n      int // families held
+	bytes  int // their names' and HELP texts' bytes
 }{byName: map[string][]*family{}}
 
 const (
-	// knownLimit bounds the table: targets that serve ever new family
-	// names start it over rather than grow it without end.
+	// knownLimit and knownBytes bound the table: targets that serve ever
+	// new family names, or ever new long HELP texts, start it over rather
+	// than grow it without end.
 	knownLimit = 1 << 14
+	knownBytes = 8 << 20
+	// knownMaxLen is the longest name and HELP remembered; a family past
+	// it is worked out each time it is served.
+	knownMaxLen = 4 << 10
 	// maxHelps bounds the HELP texts kept for one name; the oldest goes.
 	maxHelps = 8
 )
@@ -60,19 +66,25 @@ func knownFamilyString(name, help string) *family {
 func addFamily(name, help string) *family {
 	src, ok := familySource(name, help)
 	f := &family{name: name, help: help, src: src, ok: ok}
+	size := len(name) + len(help)
+	if size > knownMaxLen {
+		return f
+	}
 	known.Lock()
 	defer known.Unlock()
-	if known.n >= knownLimit {
-		known.byName, known.n = map[string][]*family{}, 0
+	if known.n >= knownLimit || known.bytes+size > knownBytes {
+		known.byName, known.n, known.bytes = map[string][]*family{}, 0, 0
 	}
 	// A new slice each time: readers hold the old one outside the lock.
 	old := known.byName[name]
 	if len(old) >= maxHelps {
-		old = old[1:]
 		known.n--
+		known.bytes -= len(old[0].name) + len(old[0].help)
+		old = old[1:]
 	}
 	vs := make([]*family, 0, len(old)+1)
 	known.byName[name] = append(append(vs, old...), f)
 	known.n++
+	known.bytes += size
 	return f
 }

@@ -29,8 +29,14 @@ import (
 // skipped. FuzzProtoMatchesExpfmt holds it to expfmt's answer.
 
 // internLimit bounds an arena's string table: a target whose label values
-// never repeat would otherwise grow it without end.
-const internLimit = 1 << 14
+// never repeat would otherwise grow it without end. Strings longer than
+// internMaxLen are not interned at all, so the table's bytes are bounded
+// too (a target could otherwise leave a new megabyte label value in it on
+// every scrape).
+const (
+	internLimit  = 1 << 14
+	internMaxLen = 256
+)
 
 // slab hands out values it keeps from one answer to the next.
 type slab[T any] struct {
@@ -119,7 +125,9 @@ func (a *arena) str(b []byte) *string {
 	s, ok := a.intern[string(b)]
 	if !ok {
 		s = string(b)
-		a.intern[s] = s
+		if len(s) <= internMaxLen {
+			a.intern[s] = s
+		}
 	}
 	p := a.strs.next()
 	*p = s

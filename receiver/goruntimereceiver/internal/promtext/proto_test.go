@@ -427,14 +427,32 @@ func TestKnownFamiliesBounded(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("/x/v%d:bytes", i), f.src)
 	}
 	known.RLock()
+	assert.Len(t, known.byName["go_one_name"], maxHelps)
+	known.RUnlock()
+	long := strings.Repeat("x", knownMaxLen)
+	for i := range 100 {
+		f := knownFamilyString(fmt.Sprintf("go_long_%d", i), long)
+		require.Equal(t, long, f.help)
+	}
+	big := strings.Repeat("y", knownMaxLen/2)
+	for i := range 2 * knownBytes / len(big) {
+		f := knownFamilyString(fmt.Sprintf("go_big_%d", i), big)
+		require.Equal(t, big, f.help)
+	}
+	known.RLock()
 	defer known.RUnlock()
 	assert.LessOrEqual(t, known.n, knownLimit)
-	assert.Len(t, known.byName["go_one_name"], maxHelps)
-	total := 0
-	for _, vs := range known.byName {
+	assert.LessOrEqual(t, known.bytes, knownBytes)
+	total, bytes := 0, 0
+	for name, vs := range known.byName {
 		total += len(vs)
+		for _, f := range vs {
+			bytes += len(f.name) + len(f.help)
+			assert.NotEqual(t, long, f.help, name)
+		}
 	}
 	assert.Equal(t, known.n, total, "the count is of what the table holds")
+	assert.Equal(t, known.bytes, bytes, "the bytes are of what the table holds")
 }
 
 // TestReadersInParallel: targets decode at once, sharing the arenas and
@@ -471,4 +489,27 @@ func TestReadersInParallel(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// TestLongStringsNotInterned: a label value past internMaxLen is decoded
+// but not kept in the arena's table, which a target could otherwise fill
+// with a new long value every scrape.
+func TestLongStringsNotInterned(t *testing.T) {
+	long := strings.Repeat("v", internMaxLen+1)
+	body := encodeFamilies(t, &dto.MetricFamily{
+		Name: proto.String("x"), Type: dto.MetricType_GAUGE.Enum(),
+		Metric: []*dto.Metric{{
+			Label: []*dto.LabelPair{{Name: proto.String("short"), Value: proto.String("s")}, {Name: proto.String("long"), Value: proto.String(long)}},
+			Gauge: &dto.Gauge{Value: proto.Float64(1)},
+		}},
+	})
+	var rd Reader
+	got, err := rd.Parse(bytes.NewReader(body), string(protoFormat), 1<<20)
+	require.NoError(t, err)
+	mf, ok := got.Family("x")
+	require.True(t, ok)
+	require.Equal(t, long, mf.GetMetric()[0].GetLabel()[1].GetValue())
+	require.Contains(t, rd.ar.intern, "short")
+	require.NotContains(t, rd.ar.intern, long)
+	rd.Release()
 }
