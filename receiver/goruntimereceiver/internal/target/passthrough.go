@@ -113,7 +113,12 @@ func point(attrs pcommon.Map, pm *dto.Metric, start, ts pcommon.Timestamp, setSt
 
 // includeMemoLimit bounds a target's memo of include decisions; a target
 // whose family names never repeat would otherwise grow it without end.
-const includeMemoLimit = 4096
+// Names longer than includeMemoMaxLen are matched each time, so that the
+// memo's bytes are bounded too.
+const (
+	includeMemoLimit  = 4096
+	includeMemoMaxLen = 256
+)
 
 // included reports whether an include pattern keeps family name. Names
 // repeat every scrape and matching each against the patterns was a tenth
@@ -132,6 +137,9 @@ func (t *Target) included(name string) bool {
 			v = true
 			break
 		}
+	}
+	if len(name) > includeMemoMaxLen {
+		return v
 	}
 	if t.includeMemo == nil || len(t.includeMemo) >= includeMemoLimit {
 		t.includeMemo = map[string]bool{}

@@ -392,6 +392,9 @@ func TestIncludedIsBounded(t *testing.T) {
 	}
 	require.True(t, tg.included("app_requests_total"))
 	require.False(t, tg.included("app_requests_total_x"), "patterns match whole names")
+	long := "go_" + strings.Repeat("x", includeMemoMaxLen)
+	require.True(t, tg.included(long))
+	require.NotContains(t, tg.includeMemo, long, "long names are matched, not remembered")
 }
 
 // TestGCCyclesComeWithThePauses: with both sources, the GC cycle count
