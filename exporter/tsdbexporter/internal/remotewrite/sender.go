@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,7 +50,16 @@ type Options struct {
 	V2 bool
 	// Logger, when set, is told once about a fallback to 1.0.
 	Logger func(msg string)
+	// SliceSeries bounds the series one slice of a batch is converted into
+	// (about; 0 means defaultSliceSeries): a larger batch is sent slice by
+	// slice, so that what a batch holds while it is sent is one slice's
+	// series and requests, not the whole batch's.
+	SliceSeries int
 }
+
+// defaultSliceSeries is about a quarter of a batch of 8192 runtime points,
+// whose histogram buckets are series of their own.
+const defaultSliceSeries = 4096
 
 // Result counts what one Send did.
 type Result struct {
@@ -81,6 +91,9 @@ func New(opts Options) *Sender {
 	if opts.Shards < 1 {
 		opts.Shards = 1
 	}
+	if opts.SliceSeries <= 0 {
+		opts.SliceSeries = defaultSliceSeries
+	}
 	s := &Sender{opts: opts}
 	if opts.StaleAfter > 0 {
 		if opts.MaxTrackedSeries <= 0 {
@@ -98,37 +111,68 @@ func New(opts Options) *Sender {
 // endpoint's Retry-After for 429 and 503 with Retry-After; a plain
 // (retryable) error for 5xx and transport failures. A retry resends the
 // whole batch; endpoints accept a sample sent twice with the same value.
+//
+// A batch of more than SliceSeries series is sent in slices, one after
+// another; the resources of one service instance (which make the same
+// series) always share a slice, so a series' samples still go in one
+// request, in order. Staleness markers go last, once every slice's series
+// are recorded.
 func (s *Sender) Send(ctx context.Context, md pmetric.Metrics) (Result, error) {
+	var res Result
+	var errs []error
+	for _, part := range slices(md, s.opts.SliceSeries) {
+		errs = append(errs, s.sendSlice(ctx, part, &res)...)
+	}
+	if s.stale != nil {
+		markers := s.stale.ended()
+		tenants := make([]string, 0, len(markers))
+		for tenant := range markers {
+			tenants = append(tenants, tenant)
+		}
+		sort.Strings(tenants)
+		merrs := make([]error, len(tenants))
+		var wg sync.WaitGroup
+		for i, tenant := range tenants {
+			// Markers go in their own request: a failed one is sent again
+			// with the next batch, and delays no data.
+			wg.Go(func() { merrs[i] = s.post(ctx, tenant, markers[tenant]) })
+		}
+		wg.Wait()
+		for i, tenant := range tenants {
+			if merrs[i] == nil {
+				s.stale.forget(markers[tenant])
+				res.StalenessMarkers += len(markers[tenant])
+			}
+		}
+		errs = append(errs, merrs...)
+	}
+	return res, classify(errs)
+}
+
+// sendSlice converts one slice of a batch, records its series for
+// staleness and delivers them, adding what it did to res.
+func (s *Sender) sendSlice(ctx context.Context, md pmetric.Metrics, res *Result) []error {
 	col := newCollector(s.opts.TenantLabel, s.opts.NativeHistograms)
 	defer col.release()
 	conv := prometheusremotewrite.NewPrometheusConverter(col)
 	_, convErr := conv.FromMetrics(ctx, md, s.opts.Settings)
-	res := Result{DroppedHistograms: col.dropped}
+	res.DroppedHistograms += col.dropped
 	if convErr != nil {
 		if j, ok := convErr.(interface{ Unwrap() []error }); ok {
-			res.ConversionErrors = len(j.Unwrap())
+			res.ConversionErrors += len(j.Unwrap())
 		} else {
-			res.ConversionErrors = 1
+			res.ConversionErrors++
 		}
 	}
 	tenants, byTenant := col.tenants()
-	var markers map[string][]*series
 	if s.stale != nil {
-		// The batch's own series are not ending: record them first.
 		for _, tenant := range tenants {
 			s.stale.observe(tenant, byTenant[tenant])
-		}
-		markers = s.stale.ended()
-		for tenant := range markers {
-			if _, ok := byTenant[tenant]; !ok {
-				tenants = append(tenants, tenant)
-			}
 		}
 	}
 	type job struct {
 		tenant string
 		series []*series
-		marks  []*series
 	}
 	var jobs []job
 	for _, tenant := range tenants {
@@ -142,25 +186,15 @@ func (s *Sender) Send(ctx context.Context, md pmetric.Metrics) (Result, error) {
 				jobs = append(jobs, job{tenant: tenant, series: sh})
 			}
 		}
-		if m := markers[tenant]; len(m) > 0 {
-			// Markers go in their own request: a failed one is sent again
-			// with the next batch, and delays no data.
-			jobs = append(jobs, job{tenant: tenant, marks: m})
-		}
 	}
-	errs := make([]error, len(jobs))
+	errs := make([]error, len(jobs), len(jobs)+1)
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() { errs[i] = s.post(ctx, j.tenant, append(j.series, j.marks...)) })
+		wg.Go(func() { errs[i] = s.post(ctx, j.tenant, j.series) })
 	}
 	wg.Wait()
 	for i, j := range jobs {
 		if errs[i] != nil {
-			continue
-		}
-		if len(j.marks) > 0 {
-			s.stale.forget(j.marks)
-			res.StalenessMarkers += len(j.marks)
 			continue
 		}
 		res.Series += len(j.series)
@@ -174,7 +208,7 @@ func (s *Sender) Send(ctx context.Context, md pmetric.Metrics) (Result, error) {
 			}
 		}
 	}
-	return res, classify(append(errs, permanentIf(convErr)))
+	return append(errs, permanentIf(convErr))
 }
 
 func permanentIf(err error) error {

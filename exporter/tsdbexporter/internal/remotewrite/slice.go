@@ -1,0 +1,107 @@
+package remotewrite
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// slices splits a batch into batches of about limit series each, in the
+// batch's order. The resources of one service instance (the same
+// service.namespace, service.name and service.instance.id, which the
+// translation turns into the same job and instance labels, so possibly
+// the same series) go in the same slice, so that no series is split
+// between two slices' requests. A batch that fits is returned as is, not
+// copied.
+func slices(md pmetric.Metrics, limit int) []pmetric.Metrics {
+	rms := md.ResourceMetrics()
+	if rms.Len() < 2 {
+		return []pmetric.Metrics{md}
+	}
+	type group struct {
+		rms    []int
+		series int
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	total := 0
+	for i := range rms.Len() {
+		rm := rms.At(i)
+		k := instanceKey(rm.Resource().Attributes())
+		g := byKey[k]
+		if g == nil {
+			g = &group{}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		n := seriesIn(rm)
+		g.rms = append(g.rms, i)
+		g.series += n
+		total += n
+	}
+	if total <= limit || len(groups) < 2 {
+		return []pmetric.Metrics{md}
+	}
+	var out []pmetric.Metrics
+	var cur pmetric.Metrics
+	size := 0
+	for _, g := range groups {
+		if size > 0 && size+g.series > limit {
+			out = append(out, cur)
+			size = 0
+		}
+		if size == 0 {
+			cur = pmetric.NewMetrics()
+		}
+		for _, i := range g.rms {
+			rms.At(i).CopyTo(cur.ResourceMetrics().AppendEmpty())
+		}
+		size += g.series
+	}
+	return append(out, cur)
+}
+
+// instanceKey is what makes a resource's job and instance labels.
+func instanceKey(attrs pcommon.Map) string {
+	var k []byte
+	for _, name := range [...]string{"service.namespace", "service.name", "service.instance.id"} {
+		if v, ok := attrs.Get(name); ok {
+			k = append(k, v.AsString()...)
+		}
+		k = append(k, 0)
+	}
+	return string(k)
+}
+
+// seriesIn estimates the series a resource's metrics become: one per
+// number point, a classic histogram's buckets with its +Inf bucket, sum
+// and count, a summary's quantiles with its sum and count, one per native
+// histogram, and target_info.
+func seriesIn(rm pmetric.ResourceMetrics) int {
+	n := 1
+	sms := rm.ScopeMetrics()
+	for i := range sms.Len() {
+		ms := sms.At(i).Metrics()
+		for j := range ms.Len() {
+			m := ms.At(j)
+			switch m.Type() {
+			case pmetric.MetricTypeGauge:
+				n += m.Gauge().DataPoints().Len()
+			case pmetric.MetricTypeSum:
+				n += m.Sum().DataPoints().Len()
+			case pmetric.MetricTypeHistogram:
+				dps := m.Histogram().DataPoints()
+				for k := range dps.Len() {
+					n += dps.At(k).BucketCounts().Len() + 2
+				}
+			case pmetric.MetricTypeExponentialHistogram:
+				n += m.ExponentialHistogram().DataPoints().Len()
+			case pmetric.MetricTypeSummary:
+				dps := m.Summary().DataPoints()
+				for k := range dps.Len() {
+					n += dps.At(k).QuantileValues().Len() + 2
+				}
+			}
+		}
+	}
+	return n
+}
