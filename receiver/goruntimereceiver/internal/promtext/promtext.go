@@ -97,14 +97,12 @@ type Reader struct {
 	ar   *arena
 }
 
-// Release drops the families of the last answer, keeping the maps' room
-// for the next: held until the next scrape, the decoded families of every
-// target would add up to more than all the rest of the receiver. The
-// arena goes back to the pool the targets share.
+// Release drops the families of the last answer: held until the next
+// scrape, the decoded families of every target would add up to more than
+// all the rest of the receiver. The arena, with the maps that indexed
+// them, goes back to the pool the targets share.
 func (rd *Reader) Release() {
-	clear(rd.fams.byName)
-	clear(rd.fams.byRuntime)
-	clear(rd.fams.source)
+	rd.fams.byName, rd.fams.byRuntime, rd.fams.source = nil, nil, nil
 	if rd.ar != nil {
 		putArena(rd.ar)
 		rd.ar = nil
@@ -129,14 +127,12 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 			return nil, fmt.Errorf("unsupported content type %q", contentType)
 		}
 	}
-	f := &rd.fams
-	if f.byName == nil {
-		f.byName, f.byRuntime, f.source = map[string]*dto.MetricFamily{}, map[string]*dto.MetricFamily{}, map[string]string{}
-	}
 	rd.Release()
+	rd.ar = getArena()
+	f := &rd.fams
+	f.byName, f.byRuntime, f.source = rd.ar.byName, rd.ar.byRuntime, rd.ar.source
 	f.GoVersion = ""
 	if format.FormatType() == expfmt.TypeProtoDelim {
-		rd.ar = getArena()
 		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation, keep: rd.Keep}
 		if format.ToEscapingScheme() == model.NoEscaping {
 			d.scheme = model.UTF8Validation

@@ -75,6 +75,10 @@ type arena struct {
 	uints      slab[uint64]
 	types      slab[dto.MetricType]
 	intern     map[string]string
+	// The maps a Families indexes the answer with (text answers too), here
+	// so that they are shared like the rest rather than kept per target.
+	byName, byRuntime map[string]*dto.MetricFamily
+	source            map[string]string
 }
 
 // arenas holds a few arenas for all targets to share: a scrape holds one
@@ -94,7 +98,10 @@ func getArena() *arena {
 	case a := <-arenas:
 		return a
 	default:
-		return &arena{intern: make(map[string]string, 512)}
+		return &arena{
+			intern: make(map[string]string, 512),
+			byName: map[string]*dto.MetricFamily{}, byRuntime: map[string]*dto.MetricFamily{}, source: map[string]string{},
+		}
 	}
 }
 
@@ -119,7 +126,18 @@ func (a *arena) reset() {
 	if len(a.intern) > internLimit {
 		clear(a.intern)
 	}
+	if len(a.byName) > familiesLimit {
+		// An answer with many families leaves no big maps behind.
+		a.byName, a.byRuntime, a.source = map[string]*dto.MetricFamily{}, map[string]*dto.MetricFamily{}, map[string]string{}
+	} else {
+		clear(a.byName)
+		clear(a.byRuntime)
+		clear(a.source)
+	}
 }
+
+// familiesLimit is the most families an arena's maps keep room for.
+const familiesLimit = 1024
 
 func (a *arena) str(b []byte) *string {
 	s, ok := a.intern[string(b)]
