@@ -139,6 +139,22 @@ func TestShutdownIsIdempotent(t *testing.T) {
 	require.NoError(t, e.shutdown(context.Background()))
 }
 
+// TestOnlyRemoteWriteMutatesData: remote write moves a large batch's
+// resources out and back while it sends, so it asks a pipeline for a batch
+// of its own; the embedded store only reads.
+func TestOnlyRemoteWriteMutatesData(t *testing.T) {
+	for remote, want := range map[bool]bool{true: true, false: false} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.Storage.Path = t.TempDir()
+		if remote {
+			cfg.RemoteWrite.HTTP.Endpoint = "http://127.0.0.1:1/api/v1/write"
+		}
+		exp, err := NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+		require.NoError(t, err)
+		assert.Equal(t, want, exp.Capabilities().MutatesData, "remote write: %v", remote)
+	}
+}
+
 func TestRemoteModeTelemetry(t *testing.T) {
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

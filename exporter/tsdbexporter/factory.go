@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
@@ -93,5 +94,10 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 		exporterhelper.WithTimeout(c.TimeoutConfig),
 		exporterhelper.WithQueue(c.QueueConfig),
 		exporterhelper.WithRetry(c.BackOffConfig),
+		// Remote write sends a large batch in slices by moving its
+		// resources out and back (restored before it returns), so it must
+		// own the batch: a pipeline that shares one batch with other
+		// exporters gives this one its own copy.
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: c.remote()}),
 	)
 }

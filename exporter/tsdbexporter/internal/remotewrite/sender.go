@@ -120,8 +120,14 @@ func New(opts Options) *Sender {
 func (s *Sender) Send(ctx context.Context, md pmetric.Metrics) (Result, error) {
 	var res Result
 	var errs []error
-	for _, part := range slices(md, s.opts.SliceSeries) {
-		errs = append(errs, s.sendSlice(ctx, part, &res)...)
+	if plan := slices(md, s.opts.SliceSeries); plan == nil {
+		errs = s.sendSlice(ctx, md, &res)
+	} else {
+		for _, idx := range plan {
+			withSlice(md, idx, func(part pmetric.Metrics) {
+				errs = append(errs, s.sendSlice(ctx, part, &res)...)
+			})
+		}
 	}
 	if s.stale != nil {
 		markers := s.stale.ended()

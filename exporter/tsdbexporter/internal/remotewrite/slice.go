@@ -5,17 +5,17 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
-// slices splits a batch into batches of about limit series each, in the
-// batch's order. The resources of one service instance (the same
+// slices plans a batch's slices of about limit series each: the indexes
+// of the resources each holds, in the batch's order, or nil when the batch
+// fits in one. The resources of one service instance (the same
 // service.namespace, service.name and service.instance.id, which the
 // translation turns into the same job and instance labels, so possibly
 // the same series) go in the same slice, so that no series is split
-// between two slices' requests. A batch that fits is returned as is, not
-// copied.
-func slices(md pmetric.Metrics, limit int) []pmetric.Metrics {
+// between two slices' requests.
+func slices(md pmetric.Metrics, limit int) [][]int {
 	rms := md.ResourceMetrics()
 	if rms.Len() < 2 {
-		return []pmetric.Metrics{md}
+		return nil
 	}
 	type group struct {
 		rms    []int
@@ -39,25 +39,39 @@ func slices(md pmetric.Metrics, limit int) []pmetric.Metrics {
 		total += n
 	}
 	if total <= limit || len(groups) < 2 {
-		return []pmetric.Metrics{md}
+		return nil
 	}
-	var out []pmetric.Metrics
-	var cur pmetric.Metrics
+	var out [][]int
+	var cur []int
 	size := 0
 	for _, g := range groups {
 		if size > 0 && size+g.series > limit {
 			out = append(out, cur)
-			size = 0
+			cur, size = nil, 0
 		}
-		if size == 0 {
-			cur = pmetric.NewMetrics()
-		}
-		for _, i := range g.rms {
-			rms.At(i).CopyTo(cur.ResourceMetrics().AppendEmpty())
-		}
+		cur = append(cur, g.rms...)
 		size += g.series
 	}
 	return append(out, cur)
+}
+
+// withSlice moves the resources at idx out of md into a batch of their
+// own, calls send with it, and moves them back: a slice costs no copy.
+// The caller owns md (the exporter declares that it mutates data).
+func withSlice(md pmetric.Metrics, idx []int, send func(pmetric.Metrics)) {
+	rms := md.ResourceMetrics()
+	part := pmetric.NewMetrics()
+	prms := part.ResourceMetrics()
+	prms.EnsureCapacity(len(idx))
+	for _, i := range idx {
+		rms.At(i).MoveTo(prms.AppendEmpty())
+	}
+	defer func() {
+		for k, i := range idx {
+			prms.At(k).MoveTo(rms.At(i))
+		}
+	}()
+	send(part)
 }
 
 // instanceKey is what makes a resource's job and instance labels.
