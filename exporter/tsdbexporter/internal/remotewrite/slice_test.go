@@ -3,7 +3,6 @@ package remotewrite
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -76,19 +75,7 @@ func TestBatchSentInSlices(t *testing.T) {
 	assert.Equal(t, 2*services*(perService+1), res.Samples)
 	assert.Equal(t, int64(8), requests.Load(), "four slices, two shards each")
 
-	q, err := db.Querier(math.MinInt64, math.MaxInt64)
-	require.NoError(t, err)
-	defer func() { require.NoError(t, q.Close()) }()
-	set := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "g"))
-	n, samples := 0, 0
-	for set.Next() {
-		n++
-		it := set.At().Iterator(nil)
-		for it.Next() != 0 {
-			samples++
-		}
-	}
-	require.NoError(t, set.Err())
+	n, samples := stored(t, db, "g", func(labels.Labels) {})
 	assert.Equal(t, services*perService, n)
 	assert.Equal(t, 2*services*perService, samples)
 }

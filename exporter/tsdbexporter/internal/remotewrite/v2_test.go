@@ -40,22 +40,31 @@ func TestV2ToARealReader(t *testing.T) {
 	assert.Equal(t, "application/x-protobuf;proto=io.prometheus.write.v2.Request", gotType.Load())
 	assert.Equal(t, 21, res.Series)
 
+	n, samples := stored(t, db, "g", func(ls labels.Labels) {
+		assert.Equal(t, "team-a", ls.Get("tenant"))
+	})
+	assert.Equal(t, 20, n)
+	assert.Equal(t, 60, samples)
+}
+
+// stored counts the series named name in db and their samples, handing
+// each series' labels to check.
+func stored(t *testing.T, db *tsdb.DB, name string, check func(labels.Labels)) (series, samples int) {
+	t.Helper()
 	q, err := db.Querier(math.MinInt64, math.MaxInt64)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, q.Close()) }()
-	set := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "g"))
-	n, samples := 0, 0
+	set := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", name))
 	for set.Next() {
-		n++
-		assert.Equal(t, "team-a", set.At().Labels().Get("tenant"))
+		series++
+		check(set.At().Labels())
 		it := set.At().Iterator(nil)
 		for it.Next() != 0 {
 			samples++
 		}
 	}
 	require.NoError(t, set.Err())
-	assert.Equal(t, 20, n)
-	assert.Equal(t, 60, samples)
+	return series, samples
 }
 
 // TestV2FallsBackTo1 covers both signs of an endpoint that does not read

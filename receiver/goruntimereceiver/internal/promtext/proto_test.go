@@ -292,38 +292,33 @@ func FuzzProtoMatchesExpfmt(f *testing.F) {
 }
 
 // BenchmarkReaderProtobuf is a target's steady state: one Reader parsing
-// the same answer scrape after scrape.
+// the same answer scrape after scrape, keeping every family ("all") or,
+// as a target's model does, the families that carry a runtime/metrics
+// source ("sourced").
 func BenchmarkReaderProtobuf(b *testing.B) {
 	body := fixtureProto(b)
 	ct := string(protoFormat)
-	var rd Reader
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := rd.Parse(bytes.NewReader(body), ct, 16<<20); err != nil {
-			b.Fatal(err)
-		}
-		rd.Release()
-	}
-}
-
-// BenchmarkReaderProtobufKeep is BenchmarkReaderProtobuf for a Reader that
-// keeps what a target's model reads: the families that carry a
-// runtime/metrics source.
-func BenchmarkReaderProtobufKeep(b *testing.B) {
-	body := fixtureProto(b)
-	ct := string(protoFormat)
-	rd := Reader{Keep: func(name, help string) bool {
-		_, ok := FamilySource(name, help)
-		return ok
-	}}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := rd.Parse(bytes.NewReader(body), ct, 16<<20); err != nil {
-			b.Fatal(err)
-		}
-		rd.Release()
+	for _, tc := range []struct {
+		name string
+		keep func(name, help string) bool
+	}{
+		{"all", nil},
+		{"sourced", func(name, help string) bool {
+			_, ok := FamilySource(name, help)
+			return ok
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			rd := Reader{Keep: tc.keep}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := rd.Parse(bytes.NewReader(body), ct, 16<<20); err != nil {
+					b.Fatal(err)
+				}
+				rd.Release()
+			}
+		})
 	}
 }
 
