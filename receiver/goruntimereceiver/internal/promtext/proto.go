@@ -262,6 +262,11 @@ func nextSlow(b []byte) ([]byte, field, error) {
 	if n < 0 {
 		return nil, field{}, protowire.ParseError(n)
 	}
+	if num > protowire.MaxValidNumber {
+		// protowire reads tags up to 2^31-1; the protobuf runtime refuses
+		// field numbers past 2^29-1.
+		return nil, field{}, fmt.Errorf("field number %d out of range", num)
+	}
 	b = b[n:]
 	f := field{num: num, typ: typ}
 	switch typ {

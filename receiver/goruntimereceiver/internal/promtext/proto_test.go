@@ -241,6 +241,8 @@ func TestProtoMatchesExpfmt(t *testing.T) {
 		"two-byte length":              frame(str(1, "x"+strings.Repeat("y", 200))),
 		"two-byte varint":              frame(name, protowire.AppendVarint(tag(3, protowire.VarintType), 300)),
 		"length to the last byte":      frame(str(1, "ab")),
+		"field number past 2^29-1":     frame(name, metric(protowire.AppendFixed64(tag(protowire.MaxValidNumber+1, protowire.Fixed64Type), 1))),
+		"field number 2^29-1":          frame(name, metric(protowire.AppendFixed64(tag(protowire.MaxValidNumber, protowire.Fixed64Type), 1))),
 		"histogram with bucket merged": frame(name, metric(protowire.AppendBytes(tag(7, protowire.BytesType), protowire.AppendBytes(tag(3, protowire.BytesType), nil)), protowire.AppendBytes(tag(7, protowire.BytesType), protowire.AppendVarint(tag(1, protowire.VarintType), 3)))),
 	} {
 		t.Run(what, func(t *testing.T) {
