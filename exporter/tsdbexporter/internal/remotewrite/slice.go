@@ -17,28 +17,34 @@ func slices(md pmetric.Metrics, limit int) [][]int {
 	if rms.Len() < 2 {
 		return nil
 	}
+	// Most batches fit: count first, and group only those that do not.
+	series := make([]int, rms.Len())
+	total := 0
+	for i := range rms.Len() {
+		series[i] = seriesIn(rms.At(i))
+		total += series[i]
+	}
+	if total <= limit {
+		return nil
+	}
 	type group struct {
 		rms    []int
 		series int
 	}
 	var groups []*group
 	byKey := map[string]*group{}
-	total := 0
 	for i := range rms.Len() {
-		rm := rms.At(i)
-		k := instanceKey(rm.Resource().Attributes())
+		k := instanceKey(rms.At(i).Resource().Attributes())
 		g := byKey[k]
 		if g == nil {
 			g = &group{}
 			byKey[k] = g
 			groups = append(groups, g)
 		}
-		n := seriesIn(rm)
 		g.rms = append(g.rms, i)
-		g.series += n
-		total += n
+		g.series += series[i]
 	}
-	if total <= limit || len(groups) < 2 {
+	if len(groups) < 2 {
 		return nil
 	}
 	var out [][]int
