@@ -90,12 +90,29 @@ type Reader struct {
 	// Keep, when set, names the families whose metrics a protobuf answer's
 	// decoding keeps, given their name and HELP text; the others are
 	// skipped unread (their bytes still well-formed protobuf) and left out
-	// of the Families. Text answers are parsed whole.
+	// of the Families. Text answers are parsed whole. Its answer for a
+	// name and HELP must not change: the Reader remembers it.
 	Keep func(name, help string) bool
 
 	fams Families
 	ar   *arena
+	seen []seenFamily
 }
+
+// seenFamily is what a Reader remembers of the family at one position of
+// the last protobuf answer: a target serves the same families in the same
+// order every scrape, so the next answer's family at that position is
+// nearly always this one again. It is checked against the answer's name
+// and HELP bytes, which spares the process-wide table's lock and hashing
+// and the Keep decision for each of an answer's ~150 families.
+type seenFamily struct {
+	f    *family
+	keep bool
+}
+
+// seenLimit bounds the positions a Reader remembers (8 KiB); families past
+// it are looked up each time.
+const seenLimit = 512
 
 // Release drops the families of the last answer: held until the next
 // scrape, the decoded families of every target would add up to more than
@@ -133,11 +150,13 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 	f.byName, f.byRuntime, f.source = rd.ar.byName, rd.ar.byRuntime, rd.ar.source
 	f.GoVersion = ""
 	if format.FormatType() == expfmt.TypeProtoDelim {
-		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation, keep: rd.Keep}
+		d := protoDecoder{a: rd.ar, scheme: model.LegacyValidation, keep: rd.Keep, seen: rd.seen}
 		if format.ToEscapingScheme() == model.NoEscaping {
 			d.scheme = model.UTF8Validation
 		}
-		if err := d.decode(body.B, f.add); err != nil {
+		err := d.decode(body.B, f.put)
+		rd.seen = d.seen
+		if err != nil {
 			return nil, fmt.Errorf("parsing /metrics: %w", err)
 		}
 		return f, nil
@@ -152,7 +171,7 @@ func (rd *Reader) Parse(r io.Reader, contentType string, maxBytes int64) (*Famil
 		if err != nil {
 			return nil, fmt.Errorf("parsing /metrics: %w", err)
 		}
-		f.add(mf)
+		f.put(mf, nil)
 	}
 	return f, nil
 }
@@ -164,7 +183,9 @@ func Parse(r io.Reader, contentType string, maxBytes int64) (*Families, error) {
 	return rd.Parse(r, contentType, maxBytes)
 }
 
-func (f *Families) add(mf *dto.MetricFamily) {
+// put adds a decoded family; fam, when not nil, is its entry in the
+// process's table of known families.
+func (f *Families) put(mf *dto.MetricFamily, fam *family) {
 	name := mf.GetName()
 	f.byName[name] = mf
 	if name == "go_info" {
@@ -177,7 +198,10 @@ func (f *Families) add(mf *dto.MetricFamily) {
 		}
 		return
 	}
-	src, ok := FamilySource(name, mf.GetHelp())
+	if fam == nil {
+		fam = knownFamilyString(name, mf.GetHelp())
+	}
+	src, ok := fam.src, fam.ok
 	if !ok || len(mf.GetMetric()) != 1 {
 		return
 	}

@@ -170,10 +170,15 @@ type protoDecoder struct {
 	scheme model.ValidationScheme
 	// keep, when set, says which families to decode.
 	keep func(name, help string) bool
+	// seen is the Reader's memory of the last answer, by position; ord is
+	// the position of the family being decoded.
+	seen []seenFamily
+	ord  int
 }
 
-// decode reads every family in body and hands each to add.
-func (d *protoDecoder) decode(body []byte, add func(*dto.MetricFamily)) error {
+// decode reads every family in body and hands each to add, with its entry
+// in the table of known families when it has a name and HELP.
+func (d *protoDecoder) decode(body []byte, add func(*dto.MetricFamily, *family)) error {
 	for len(body) > 0 {
 		size, n := protowire.ConsumeVarint(body)
 		if n < 0 {
@@ -184,20 +189,45 @@ func (d *protoDecoder) decode(body []byte, add func(*dto.MetricFamily)) error {
 			return fmt.Errorf("family of %d bytes with %d left: %w", size, len(body), io.ErrUnexpectedEOF)
 		}
 		mf := d.family()
-		kept, err := d.familyFields(body[:size], mf)
+		fam, kept, err := d.familyFields(body[:size], mf)
 		if err != nil {
 			return err
 		}
 		body = body[size:]
+		d.ord++
 		if !kept {
 			continue
 		}
 		if err := d.validate(mf); err != nil {
 			return err
 		}
-		add(mf)
+		add(mf, fam)
 	}
 	return nil
+}
+
+// lookup finds a family's entry in the table of known families and
+// whether it is kept: from what the Reader remembers of the last answer's
+// family at this position when its name and HELP are these bytes, else
+// from the table and keep, remembered for the next answer.
+func (d *protoDecoder) lookup(name, help []byte) (*family, bool) {
+	i := d.ord
+	if i < len(d.seen) {
+		if s := d.seen[i]; s.f.name == string(name) && s.f.help == string(help) {
+			return s.f, s.keep
+		}
+	}
+	s := seenFamily{f: knownFamily(name, help), keep: true}
+	if d.keep != nil {
+		s.keep = d.keep(s.f.name, s.f.help)
+	}
+	switch {
+	case i < len(d.seen):
+		d.seen[i] = s
+	case i == len(d.seen) && i < seenLimit:
+		d.seen = append(d.seen, s)
+	}
+	return s.f, s.keep
 }
 
 // validate applies the checks expfmt applies to every decoded family.
@@ -368,7 +398,7 @@ func wellFormed(b []byte, s spec) error {
 // the name and HELP; a family whose metrics come before either is kept.
 // Names and HELP texts come from the process's table of known families;
 // nothing of a family that is not kept is copied.
-func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error) {
+func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (*family, bool, error) {
 	decided, kept := d.keep == nil, true
 	var name, help []byte
 	var typ int32
@@ -378,13 +408,12 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error
 		var f field
 		var err error
 		if b, f, err = next(b); err != nil {
-			return false, err
+			return nil, false, err
 		}
 		if f.is(4, protowire.BytesType) && !decided {
 			decided = true
 			if hasName && hasHelp {
-				fam = knownFamily(name, help)
-				kept = d.keep(fam.name, fam.help)
+				fam, kept = d.lookup(name, help)
 			}
 		}
 		switch {
@@ -403,25 +432,24 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error
 			*m = dto.Metric{}
 			m.Label = labels
 			if err := d.metricFields(f.sub, m); err != nil {
-				return false, err
+				return nil, false, err
 			}
 			mf.Metric = append(mf.Metric, m)
 		}
 	}
-	if hasName && hasHelp && fam == nil {
-		// Not looked up yet, or a name or HELP after the first metric
-		// (the last one wins, as in the protobuf runtime).
+	switch {
+	case !decided && hasName && hasHelp:
+		// No metrics, or name or HELP after the first one.
+		fam, kept = d.lookup(name, help)
+	case !decided:
+		kept = d.keep(string(name), string(help))
+	case hasName && hasHelp && fam == nil:
+		// A name or HELP after the first metric (the last one wins, as
+		// in the protobuf runtime).
 		fam = knownFamily(name, help)
 	}
-	if !decided {
-		if fam != nil {
-			kept = d.keep(fam.name, fam.help)
-		} else {
-			kept = d.keep(string(name), string(help))
-		}
-	}
 	if !kept {
-		return false, nil
+		return nil, false, nil
 	}
 	switch {
 	case fam != nil:
@@ -437,7 +465,7 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (bool, error
 		*p = dto.MetricType(typ)
 		mf.Type = p
 	}
-	return true, nil
+	return fam, true, nil
 }
 
 func (d *protoDecoder) metricFields(b []byte, m *dto.Metric) error {

@@ -129,13 +129,16 @@ func checkProtoMatchesExpfmt(t *testing.T, body []byte, utf8Names bool) {
 
 	a := getArena()
 	defer putArena(a)
-	// A used arena: what an earlier answer left must not show through.
-	d := protoDecoder{a: a, scheme: model.UTF8Validation}
-	require.NoError(t, d.decode(seedAnswer, func(*dto.MetricFamily) {}))
+	// A used arena: what an earlier answer left must not show through. A
+	// Keep that keeps everything, so that the families are looked up the
+	// way a Reader does, through what it remembers of the earlier answer.
+	d := protoDecoder{a: a, scheme: model.UTF8Validation, keep: func(string, string) bool { return true }}
+	require.NoError(t, d.decode(seedAnswer, func(*dto.MetricFamily, *family) {}))
+	require.NotEmpty(t, d.seen)
 	a.reset()
-	d.scheme = scheme
+	d.scheme, d.ord = scheme, 0
 	var got []*dto.MetricFamily
-	gotErr := d.decode(body, func(mf *dto.MetricFamily) { got = append(got, mf) })
+	gotErr := d.decode(body, func(mf *dto.MetricFamily, _ *family) { got = append(got, mf) })
 	if (gotErr == nil) != (wantErr == nil) {
 		t.Fatalf("protoDecoder: %v; expfmt: %v", gotErr, wantErr)
 	}
@@ -368,6 +371,65 @@ func TestReaderKeep(t *testing.T) {
 	require.Less(t, len(want), len(full.Names()))
 	require.Equal(t, want, got.Names())
 	rd.Release()
+}
+
+// TestReaderRemembersFamilies: a Reader asks Keep once per family of an
+// answer served again and again, asks again for the families that moved
+// when a new one comes first, decodes what a fresh Reader decodes, and
+// remembers at most seenLimit positions.
+func TestReaderRemembersFamilies(t *testing.T) {
+	asked := 0
+	keep := func(name, help string) bool {
+		asked++
+		_, ok := FamilySource(name, help)
+		return ok
+	}
+	parse := func(rd *Reader, body []byte) *Families {
+		t.Helper()
+		got, err := rd.Parse(bytes.NewReader(body), string(protoFormat), 16<<20)
+		require.NoError(t, err)
+		return got
+	}
+	body := fixtureProto(t)
+	rd := Reader{Keep: keep}
+	served := len(parse(&Reader{}, body).Names())
+	parse(&rd, body)
+	rd.Release()
+	require.Equal(t, served, asked)
+	parse(&rd, body)
+	rd.Release()
+	require.Equal(t, served, asked, "Keep asked again for an answer served again")
+
+	first := encodeFamilies(t, &dto.MetricFamily{
+		Name: proto.String("go_aaa_first_bytes"), Help: proto.String("Sourced from /x/first:bytes."), Type: dto.MetricType_GAUGE.Enum(),
+		Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
+	})
+	moved := append(first, body...)
+	asked = 0
+	got := parse(&rd, moved)
+	require.Equal(t, served+1, asked, "every family moved one place")
+	fresh := parse(&Reader{Keep: keep}, moved)
+	require.Equal(t, fresh.Names(), got.Names())
+	for _, n := range fresh.Names() {
+		a, _ := fresh.Family(n)
+		b, _ := got.Family(n)
+		require.True(t, proto.Equal(a, b), n)
+		sa, _ := fresh.Source(n)
+		sb, _ := got.Source(n)
+		require.Equal(t, sa, sb, n)
+	}
+	rd.Release()
+
+	var many []*dto.MetricFamily
+	for i := range seenLimit + 10 {
+		many = append(many, &dto.MetricFamily{
+			Name: proto.String(fmt.Sprintf("go_many_%d", i)), Help: proto.String("Not a runtime metric."), Type: dto.MetricType_GAUGE.Enum(),
+			Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
+		})
+	}
+	parse(&rd, encodeFamilies(t, many...))
+	rd.Release()
+	require.Len(t, rd.seen, seenLimit)
 }
 
 // TestFamiliesFollowTheirHelp: a family's source and keep decision follow
