@@ -107,7 +107,7 @@ bench:
 # receivers (bench/contribreceiver/run.sh); benchstat's columns give the ratios.
 bench-contrib:
 	bench/contribreceiver/run.sh $(CURDIR)/bench-contrib.out
-	$(GO) tool -modfile=tools.mod benchstat -col '/receiver@(contrib_prometheus contrib_prometheus_protobuf go_runtime http_floor)' bench-contrib.out
+	$(GO) tool -modfile=tools.mod benchstat -col '/receiver@(contrib_prometheus contrib_prometheus_protobuf go_runtime http_floor raw_floor)' bench-contrib.out
 	$(GO) tool -modfile=tools.mod benchstat -col '/receiver@(contrib_prometheus_protobuf go_runtime)' -filter '/target:client_golang' bench-contrib.out
 
 ## bench-agent: the whole agent against a reference collector from upstream components (docs/BENCHMARKS.md)

@@ -16,7 +16,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for round in $(seq "$rounds"); do
 	for target in fixture_text client_golang; do
-		for receiver in http_floor contrib_prometheus contrib_prometheus_protobuf go_runtime; do
+		for receiver in http_floor raw_floor contrib_prometheus contrib_prometheus_protobuf go_runtime; do
 			./contribreceiver.test -test.run '^$' -test.benchtime "${scrapes}x" \
 				-test.bench "ScrapeCPU/target=$target/receiver=$receiver\$" >"$log"
 			grep "^Benchmark" "$log"

@@ -5,6 +5,7 @@
 package contribreceiver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -156,9 +157,10 @@ func benchScrapeCPU(b *testing.B, target string) {
 				}},
 			}
 		}},
-		// Not a receiver: the least any receiver pays for the same
-		// exchange (see httpFloor).
+		// Not receivers: the least any receiver pays for the same
+		// exchange with net/http (see httpFloor), and without it (rawFloor).
 		{"http_floor", nil, nil},
+		{"raw_floor", nil, nil},
 		{"contrib_prometheus", prometheusreceiver.NewFactory(), func(addr string) map[string]any {
 			return map[string]any{"config": map[string]any{"scrape_configs": []any{map[string]any{
 				"job_name":        "bench",
@@ -194,6 +196,9 @@ func benchScrapeCPU(b *testing.B, target string) {
 				b.Fatal(err)
 			}
 			var r component.Component = &httpFloor{url: "http://" + addr + "/metrics", interval: 10 * time.Millisecond, sink: sink}
+			if tc.name == "raw_floor" {
+				r = &rawFloor{httpFloor{url: "http://" + addr + "/metrics", interval: 10 * time.Millisecond, sink: sink}}
+			}
 			if tc.factory != nil {
 				cfg := tc.factory.CreateDefaultConfig()
 				if err := confmap.NewFromStringMap(tc.conf(addr)).Unmarshal(cfg); err != nil {
@@ -298,5 +303,58 @@ func (f *httpFloor) Shutdown(context.Context) error {
 		close(f.stop)
 		<-f.done
 	}
+	return nil
+}
+
+// rawFloor is httpFloor without net/http's client: one kept-alive
+// connection, the request written and the answer read in the ticking
+// goroutine itself (net/http's request writer and response parser, none
+// of its transport's goroutines). It shows what net/http's transport costs
+// in the floor; a receiver cannot do without it, since every target gets
+// confighttp's client (TLS, proxies, auth extensions, HTTP/2).
+type rawFloor struct{ httpFloor }
+
+func (f *rawFloor) Start(context.Context, component.Host) error {
+	req, err := http.NewRequest(http.MethodGet, f.url, http.NoBody)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	req.Header.Set("Accept-Encoding", "identity")
+	conn, err := net.Dial("tcp", req.URL.Host)
+	if err != nil {
+		return err
+	}
+	f.stop, f.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(f.done)
+		defer conn.Close()
+		br, bw := bufio.NewReader(conn), bufio.NewWriter(conn)
+		tick := time.NewTicker(f.interval)
+		defer tick.Stop()
+		buf := bytes.NewBuffer(make([]byte, 0, 1<<16))
+		for {
+			select {
+			case <-f.stop:
+				return
+			case <-tick.C:
+			}
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			if err := req.Write(bw); err != nil {
+				return
+			}
+			if err := bw.Flush(); err != nil {
+				return
+			}
+			resp, err := http.ReadResponse(br, req)
+			if err != nil {
+				return
+			}
+			buf.Reset()
+			_, _ = buf.ReadFrom(resp.Body)
+			_ = resp.Body.Close()
+			_ = f.sink.ConsumeMetrics(context.Background(), pmetric.NewMetrics())
+		}
+	}()
 	return nil
 }
