@@ -439,13 +439,14 @@ func (d *protoDecoder) familyFields(b []byte, mf *dto.MetricFamily) (*family, bo
 	}
 	switch {
 	case !decided && hasName && hasHelp:
-		// No metrics, or name or HELP after the first one.
+		// No metrics: decided on the name and HELP alone.
 		fam, kept = d.lookup(name, help)
 	case !decided:
 		kept = d.keep(string(name), string(help))
 	case hasName && hasHelp && fam == nil:
-		// A name or HELP after the first metric (the last one wins, as
-		// in the protobuf runtime).
+		// Decided at the first metric before the name or HELP came, or
+		// either came again after it (the last one wins, as in the
+		// protobuf runtime).
 		fam = knownFamily(name, help)
 	}
 	if !kept {
