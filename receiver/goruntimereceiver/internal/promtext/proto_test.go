@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -404,7 +405,7 @@ func TestReaderRemembersFamilies(t *testing.T) {
 		Name: proto.String("go_aaa_first_bytes"), Help: proto.String("Sourced from /x/first:bytes."), Type: dto.MetricType_GAUGE.Enum(),
 		Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
 	})
-	moved := append(first, body...)
+	moved := slices.Concat(first, body)
 	asked = 0
 	got := parse(&rd, moved)
 	require.Equal(t, served+1, asked, "every family moved one place")
