@@ -265,17 +265,34 @@ type httpFloor struct {
 }
 
 func (f *httpFloor) Start(context.Context, component.Host) error {
-	req, err := http.NewRequest(http.MethodGet, f.url, http.NoBody)
+	req, err := floorRequest(f.url)
 	if err != nil {
 		return err
 	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	f.run(func() (*http.Response, error) { return client.Do(req) }, client.CloseIdleConnections)
+	return nil
+}
+
+// floorRequest is the GET both floors send: protobuf, uncompressed.
+func floorRequest(url string) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodGet, url, http.NoBody)
+	if err != nil {
+		return nil, err
+	}
 	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
 	req.Header.Set("Accept-Encoding", "identity")
+	return req, nil
+}
+
+// run makes one exchange on each tick of the interval, reads the answer
+// into a reused buffer and drops it, and delivers nothing to the consumer;
+// closeConns runs when it stops.
+func (f *httpFloor) run(exchange func() (*http.Response, error), closeConns func()) {
 	f.stop, f.done = make(chan struct{}), make(chan struct{})
-	client := &http.Client{Timeout: 5 * time.Second}
 	go func() {
 		defer close(f.done)
-		defer client.CloseIdleConnections()
+		defer closeConns()
 		tick := time.NewTicker(f.interval)
 		defer tick.Stop()
 		buf := bytes.NewBuffer(make([]byte, 0, 1<<16))
@@ -285,7 +302,7 @@ func (f *httpFloor) Start(context.Context, component.Host) error {
 				return
 			case <-tick.C:
 			}
-			resp, err := client.Do(req)
+			resp, err := exchange()
 			if err != nil {
 				continue
 			}
@@ -295,7 +312,6 @@ func (f *httpFloor) Start(context.Context, component.Host) error {
 			_ = f.sink.ConsumeMetrics(context.Background(), pmetric.NewMetrics())
 		}
 	}()
-	return nil
 }
 
 func (f *httpFloor) Shutdown(context.Context) error {
@@ -315,46 +331,24 @@ func (f *httpFloor) Shutdown(context.Context) error {
 type rawFloor struct{ httpFloor }
 
 func (f *rawFloor) Start(context.Context, component.Host) error {
-	req, err := http.NewRequest(http.MethodGet, f.url, http.NoBody)
+	req, err := floorRequest(f.url)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
-	req.Header.Set("Accept-Encoding", "identity")
 	conn, err := net.Dial("tcp", req.URL.Host)
 	if err != nil {
 		return err
 	}
-	f.stop, f.done = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(f.done)
-		defer conn.Close()
-		br, bw := bufio.NewReader(conn), bufio.NewWriter(conn)
-		tick := time.NewTicker(f.interval)
-		defer tick.Stop()
-		buf := bytes.NewBuffer(make([]byte, 0, 1<<16))
-		for {
-			select {
-			case <-f.stop:
-				return
-			case <-tick.C:
-			}
-			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-			if err := req.Write(bw); err != nil {
-				return
-			}
-			if err := bw.Flush(); err != nil {
-				return
-			}
-			resp, err := http.ReadResponse(br, req)
-			if err != nil {
-				return
-			}
-			buf.Reset()
-			_, _ = buf.ReadFrom(resp.Body)
-			_ = resp.Body.Close()
-			_ = f.sink.ConsumeMetrics(context.Background(), pmetric.NewMetrics())
+	br, bw := bufio.NewReader(conn), bufio.NewWriter(conn)
+	f.run(func() (*http.Response, error) {
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if err := req.Write(bw); err != nil {
+			return nil, err
 		}
-	}()
+		if err := bw.Flush(); err != nil {
+			return nil, err
+		}
+		return http.ReadResponse(br, req)
+	}, func() { _ = conn.Close() })
 	return nil
 }
